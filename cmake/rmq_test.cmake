@@ -1,0 +1,17 @@
+# rmq_add_test(NAME name SOURCES a.cc b.cc DEPS lib... LABELS unit|integration|jepsen|compat [TIMEOUT s])
+# Builds one GoogleTest binary and registers each of its tests with ctest under the given labels.
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+function(rmq_add_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} rmq_testutil GTest::gtest GTest::gtest_main
+                                          rmq_warnings)
+  gtest_discover_tests(${T_NAME}
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()

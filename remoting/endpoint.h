@@ -1,0 +1,90 @@
+// RemotingEndpoint: what the server and the client share (NettyRemotingAbstract): N I/O threads
+// each running its own io_context, the processor registry for requests that arrive, the response
+// table for requests we sent, and the invoke calls (sync, async, oneway) on a connection.
+// A periodic scan on the first I/O thread expires timed-out requests and idle connections, using
+// the injected Clock for every decision. Thread-safe after start().
+#pragma once
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "remoting/asio.h"
+#include "remoting/connection.h"
+#include "remoting/processor_registry.h"
+#include "remoting/response_table.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace rmq::remoting {
+
+struct EndpointOptions {
+  std::string name = "remoting";  // thread-name prefix
+  size_t io_threads = 3;
+  ConnectionOptions connection;
+  common::Duration idle_timeout = std::chrono::seconds(120);  // zero: never close idle links
+  common::Duration scan_interval = std::chrono::milliseconds(100);
+  // invoke_sync polls for its response this many times (a CPU pause each, ~10-40 ns) before it
+  // sleeps; 0 disables spinning.
+  uint32_t sync_spin_iterations = 2000;
+};
+
+class RemotingEndpoint : public ConnectionHandler {
+ public:
+  ~RemotingEndpoint() override;
+  RemotingEndpoint(const RemotingEndpoint&) = delete;
+  RemotingEndpoint& operator=(const RemotingEndpoint&) = delete;
+
+  // Register before start().
+  ProcessorRegistry& registry() { return registry_; }
+
+  // Sends `request` and calls `cb` exactly once: with the response, Timeout, or the connection's
+  // failure. The callback runs on an I/O thread (or the caller's, if sending fails at once) and
+  // must not block.
+  void invoke_async(const ConnectionPtr& conn, RemotingCommand request, common::Duration timeout,
+                    ResponseCallback cb);
+  // Blocks the caller until the response or a failure. REQUIRES: not called on an I/O thread.
+  common::Result<RemotingCommand> invoke_sync(const ConnectionPtr& conn, RemotingCommand request,
+                                              common::Duration timeout);
+  // Sends with the ONEWAY flag; no response is expected.
+  common::Status invoke_oneway(const ConnectionPtr& conn, RemotingCommand request);
+
+  // One pass of the periodic scan; returns the number of timed-out requests. Tests call it after
+  // advancing a ManualClock.
+  size_t scan_once();
+  ResponseTable& response_table() { return responses_; }
+  common::Clock& clock() { return clock_; }
+
+ protected:
+  RemotingEndpoint(EndpointOptions options, common::Clock& clock);
+  void start_io();
+  void stop_io();
+  boost::asio::io_context& next_io();
+  const EndpointOptions& options() const { return options_; }
+
+  // The connections the idle scan looks at.
+  virtual std::vector<ConnectionPtr> connections_snapshot() = 0;
+  // Called on an I/O thread after a connection closed and its pending requests failed.
+  virtual void on_connection_closed(const ConnectionPtr& conn, const common::Status& reason) = 0;
+
+  // ConnectionHandler
+  void on_command(const ConnectionPtr& conn, RemotingCommand cmd) override;
+  void on_close(const ConnectionPtr& conn, const common::Status& reason) override;
+
+ private:
+  void schedule_scan();
+
+  const EndpointOptions options_;
+  common::Clock& clock_;
+  ProcessorRegistry registry_;
+  ResponseTable responses_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<boost::asio::steady_timer> scan_timer_;
+  std::atomic<size_t> next_io_{0};
+  bool running_ = false;
+};
+
+}  // namespace rmq::remoting
