@@ -15,6 +15,10 @@ namespace {
 
 std::atomic<uint64_t> g_next_connection_id{1};
 
+// The connection whose read batch this I/O thread is processing. Frames that handlers send on it
+// meanwhile are queued and leave in one gather write when the batch ends (flush consolidation).
+thread_local const Connection* tls_reading = nullptr;
+
 std::string endpoint_string(const asio::ip::tcp::socket& s) {
   boost::system::error_code ec;
   auto ep = s.remote_endpoint(ec);
@@ -134,6 +138,10 @@ bool Connection::send(RemotingCommand&& cmd) {
 bool Connection::enqueue(OutFrame frame) {
   std::unique_lock lock(wmu_);
   if (closed_.load(std::memory_order_acquire)) return false;
+  if (tls_reading == this) {  // flushed at the end of the read batch
+    pending_.push_back(std::move(frame));
+    return true;
+  }
   if (connected_ && !writing_ && pending_.empty()) {
     if (try_write_now(frame)) return true;
   }
@@ -208,6 +216,15 @@ void Connection::start_write() {
       });
 }
 
+void Connection::flush_batch() {
+  {
+    std::lock_guard lock(wmu_);
+    if (pending_.empty() || writing_ || !connected_) return;
+    writing_ = true;
+  }
+  start_write();
+}
+
 void Connection::do_read() {
   if (closed_.load(std::memory_order_acquire)) return;
   // Keep unread bytes at the front and at least read_chunk bytes free behind them.
@@ -240,6 +257,7 @@ void Connection::handle_read(size_t n) {
   rend_ += n;
   touch();
   auto self = shared_from_this();
+  tls_reading = this;
   while (!closed_.load(std::memory_order_acquire)) {
     const common::ByteView unread(rbuf_.data() + rbegin_, rend_ - rbegin_);
     const FrameProbe probe = probe_frame(unread, options_.max_frame_size);
@@ -261,6 +279,8 @@ void Connection::handle_read(size_t n) {
     }
     handler_.on_command(self, std::move(cmd).value());
   }
+  tls_reading = nullptr;
+  flush_batch();
   if (rbegin_ == rend_) rbegin_ = rend_ = 0;
   // Release a buffer grown for one big frame once it is no longer needed.
   if (rbegin_ == 0 && rend_ == 0 && rbuf_.size() > 4 * options_.read_chunk) {

@@ -76,6 +76,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool enqueue(OutFrame frame);
   bool try_write_now(OutFrame& frame);  // REQUIRES: wmu_ held, nothing queued or in flight
   void start_write();                   // I/O thread
+  void flush_batch();                   // I/O thread: writes what a read batch queued
   void do_read();
   void handle_read(size_t n);
   void on_connected();
