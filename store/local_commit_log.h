@@ -1,0 +1,69 @@
+// LocalCommitLog: the single-node CommitLog over a MappedFileQueue (RocketMQ CommitLog): one
+// writer at a time appends under a lock (encoding happens before, outside it), a segment that
+// cannot hold the next records is closed with a blank record, and the flush policy decides when
+// the append completes: at once (async flush) or after the group commit made it durable (sync).
+// Recovery finds the end of valid data: trusted from the checkpoint after a clean shutdown,
+// otherwise by scanning with CRC checks from the last durable point and cutting a torn tail.
+// Thread-safe.
+#pragma once
+
+#include "common/clock.h"
+#include "store/checkpoint.h"
+#include "store/commit_log.h"
+#include "store/flush_service.h"
+#include "store/mapped_file_queue.h"
+#include "store/queue_offset_table.h"
+#include "store/store_config.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace rmq::store {
+
+class LocalCommitLog final : public CommitLog {
+ public:
+  LocalCommitLog(FileSystem& fs, const StoreConfig& config, common::Clock& clock,
+                 QueueOffsetTable& queue_offsets);
+  ~LocalCommitLog() override;
+
+  [[nodiscard]] common::Status load();
+  // Returns the end of valid data and cuts the log there. `clean` = the last run shut down cleanly.
+  common::Result<int64_t> recover(const Checkpoint& checkpoint, bool clean);
+  void start();
+  void shutdown();
+
+  void append(EncodedMessages msgs, AppendCallback done) override;
+  common::Result<LogSlice> read(int64_t offset, uint32_t size) override;
+  common::Result<LogSlice> read_record(int64_t offset) override;
+  common::Result<LogSlice> read_available(int64_t offset, int64_t limit) override;
+  int64_t min_offset() const override { return files_.min_offset(); }
+  int64_t max_offset() const override { return files_.max_offset(); }
+  int64_t confirm_offset() const override { return files_.max_offset(); }
+  int64_t roll_next_file(int64_t offset) const override;
+
+  int64_t flushed_offset() const { return files_.flushed_offset(); }
+  void set_disk_full(bool full) { disk_full_.store(full, std::memory_order_release); }
+  bool disk_full() const { return disk_full_.load(std::memory_order_acquire); }
+  // Called after every append (the reput service's wake-up).
+  void set_on_append(std::function<void()> cb) { on_append_ = std::move(cb); }
+  MappedFileQueue& files() { return files_; }
+  FlushService& flush_service() { return flush_; }
+
+ private:
+  AppendResult append_locked(EncodedMessages& msgs);
+  int64_t scan_valid_end(int64_t from);
+
+  const StoreConfig& config_;
+  common::Clock& clock_;
+  QueueOffsetTable& queue_offsets_;
+  MappedFileQueue files_;
+  FlushService flush_;
+  std::mutex append_mu_;
+  std::atomic<bool> disk_full_{false};
+  std::atomic<bool> running_{false};
+  std::function<void()> on_append_;
+};
+
+}  // namespace rmq::store
