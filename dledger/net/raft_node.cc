@@ -1,0 +1,221 @@
+#include "dledger/net/raft_node.h"
+
+#include "common/logging.h"
+
+#include <future>
+#include <pthread.h>
+
+namespace rmq::dledger::net {
+
+namespace asio = boost::asio;
+using common::Status;
+
+RaftNode::RaftNode(RaftNodeOptions options, LogStorage& storage, RaftTransport& transport)
+    : options_(std::move(options)),
+      storage_(storage),
+      transport_(transport),
+      random_(options_.seed != 0 ? options_.seed
+                                 : 0x9E3779B97F4A7C15ull ^ options_.raft.id.value()) {
+  RaftConfig cfg = options_.raft;
+  cfg.random = &random_;
+  if (!cfg.logger) {
+    cfg.logger = [name = options_.name](const std::string& line) {
+      common::logger("dledger")->info("[{}] {}", name, line);
+    };
+  }
+  raft_ = std::make_unique<Raft>(cfg, storage_);
+  commit_.store(raft_->commit().value());
+  transport_.set_receiver([this](std::vector<Message> batch) {
+    {
+      std::lock_guard lock(inbox_mu_);
+      for (auto& m : batch) inbox_msgs_.push_back(std::move(m));
+    }
+    post_drain();
+  });
+}
+
+RaftNode::~RaftNode() { stop(); }
+
+void RaftNode::start() {
+  if (running_.exchange(true)) return;
+  timer_ = std::make_unique<asio::steady_timer>(io_);
+  schedule_tick();
+  thread_ = std::thread([this] {
+    const std::string tname = (options_.name + "-node").substr(0, 15);
+    pthread_setname_np(pthread_self(), tname.c_str());
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void RaftNode::stop() {
+  if (!running_.exchange(false)) return;
+  transport_.set_receiver(nullptr);
+  asio::post(io_, [this] {
+    timer_->cancel();
+    fail_pending("node stopping");
+    io_.stop();
+  });
+  if (thread_.joinable()) thread_.join();
+}
+
+void RaftNode::schedule_tick() {
+  timer_->expires_after(options_.tick);
+  timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !running_.load()) return;
+    raft_->tick();
+    handle_ready();
+    schedule_tick();
+  });
+}
+
+void RaftNode::post_drain() {
+  {
+    std::lock_guard lock(inbox_mu_);
+    if (drain_posted_) return;
+    drain_posted_ = true;
+  }
+  asio::post(io_, [this] { drain(); });
+}
+
+void RaftNode::drain() {
+  std::vector<Message> msgs;
+  std::vector<Proposal> props;
+  {
+    std::lock_guard lock(inbox_mu_);
+    msgs.swap(inbox_msgs_);
+    props.swap(inbox_props_);
+    drain_posted_ = false;
+  }
+  for (auto& m : msgs) raft_->step(std::move(m));
+  for (auto& p : props) {
+    auto index = raft_->propose(p.type, std::move(p.data));
+    if (!index.ok()) {
+      p.cb(index.status());
+      continue;
+    }
+    pending_.emplace(*index, Pending{raft_->term(), std::move(p.cb)});
+  }
+  handle_ready();
+}
+
+void RaftNode::propose(EntryType type, std::shared_ptr<const std::string> data,
+                       ProposeCallback cb) {
+  if (!running_.load(std::memory_order_acquire)) {
+    cb(Status::unavailable("raft node is not running"));
+    return;
+  }
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox_props_.push_back(Proposal{type, std::move(data), std::move(cb)});
+  }
+  post_drain();
+}
+
+void RaftNode::transfer_leadership(NodeId target, std::function<void(Status)> cb) {
+  asio::post(io_, [this, target, cb = std::move(cb)] {
+    cb(raft_->transfer_leadership(target));
+    handle_ready();
+  });
+}
+
+void RaftNode::campaign() {
+  asio::post(io_, [this] {
+    raft_->campaign();
+    handle_ready();
+  });
+}
+
+NodeStatus RaftNode::status() {
+  std::promise<NodeStatus> p;
+  asio::post(io_, [this, &p] {
+    NodeStatus s;
+    s.soft = SoftState{raft_->role(), raft_->leader(), raft_->term()};
+    s.commit = raft_->commit();
+    s.last_index = raft_->last_index();
+    s.serving = raft_->serving();
+    for (const auto& [id, pr] : raft_->progress()) s.match[id] = pr.match;
+    p.set_value(std::move(s));
+  });
+  return p.get_future().get();
+}
+
+void RaftNode::handle_ready() {
+  while (raft_->has_ready()) {
+    Ready rd = raft_->ready();
+    if (!rd.entries.empty()) {
+      if (Status st = storage_.append(rd.entries); !st.is_ok()) {
+        // A node that cannot persist must not vote or acknowledge (STYLE.md errors rule 5).
+        common::logger("dledger")->critical("[{}] cannot persist entries: {}; stopping",
+                                            options_.name, st.to_string());
+        io_.stop();
+        return;
+      }
+    }
+    if (rd.hard_state) {
+      if (Status st = storage_.set_hard_state(*rd.hard_state); !st.is_ok()) {
+        common::logger("dledger")->critical("[{}] cannot persist term/vote: {}; stopping",
+                                            options_.name, st.to_string());
+        io_.stop();
+        return;
+      }
+    }
+    if (options_.sync_flush && !rd.entries.empty()) {
+      if (Status st = storage_.sync(); !st.is_ok()) {
+        common::logger("dledger")->critical("[{}] fdatasync failed: {}; stopping", options_.name,
+                                            st.to_string());
+        io_.stop();
+        return;
+      }
+    }
+    // Batch messages per peer: one frame each.
+    std::map<NodeId, std::vector<Message>> by_peer;
+    for (auto& m : rd.messages) by_peer[m.to].push_back(std::move(m));
+    for (auto& [to, batch] : by_peer) transport_.send(to, std::move(batch));
+
+    // Commit first: entries committed in the same Ready that deposed us still succeeded.
+    if (rd.commit.value() > commit_.load()) {
+      commit_.store(rd.commit.value(), std::memory_order_release);
+      complete_committed(rd.commit);
+      if (commit_listener_) commit_listener_(rd.commit);
+    }
+    if (rd.soft_state) {
+      const bool was_leader = leader_.load();
+      leader_.store(rd.soft_state->role == Role::kLeader, std::memory_order_release);
+      if (was_leader && rd.soft_state->role != Role::kLeader) {
+        fail_pending("leadership lost before commit; the entry may still be committed");
+      }
+      if (role_listener_) role_listener_(*rd.soft_state);
+    }
+    raft_->advance(rd);
+  }
+  // advance() may have committed more (the leader's own persistence counts).
+  if (raft_->commit().value() > commit_.load()) {
+    commit_.store(raft_->commit().value(), std::memory_order_release);
+    complete_committed(raft_->commit());
+    if (commit_listener_) commit_listener_(raft_->commit());
+  }
+}
+
+void RaftNode::complete_committed(LogIndex commit) {
+  while (!pending_.empty() && pending_.begin()->first <= commit) {
+    auto node = pending_.extract(pending_.begin());
+    const LogIndex index = node.key();
+    Pending& p = node.mapped();
+    // The entry at `index` is ours only if it still has our term.
+    if (raft_->log().term(index) == p.term) {
+      p.cb(Committed{index, p.term});
+    } else {
+      p.cb(Status::aborted("entry " + std::to_string(index.value()) +
+                           " was replaced by another leader's entry"));
+    }
+  }
+}
+
+void RaftNode::fail_pending(const std::string& why) {
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [index, p] : pending) p.cb(Status::unavailable(why));
+}
+
+}  // namespace rmq::dledger::net

@@ -1,0 +1,57 @@
+// RaftTransport: how a RaftNode reaches its peers. RemotingTransport sends batches of Raft
+// messages as oneway remoting frames (request code kRaftMessages) on the DLedger port; the
+// receiving side decodes them on its I/O thread and hands them to the node. Thread-safe.
+#pragma once
+
+#include "common/clock.h"
+#include "dledger/types.h"
+#include "remoting/client.h"
+#include "remoting/server.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rmq::dledger::net {
+
+inline constexpr int32_t kRaftMessages = remoting::kRaftmqCodeBase + 1;
+
+class RaftTransport {
+ public:
+  using Receiver = std::function<void(std::vector<Message>)>;
+  virtual ~RaftTransport() = default;
+  virtual void send(NodeId to, std::vector<Message> batch) = 0;
+  virtual void set_receiver(Receiver r) = 0;
+};
+
+struct RemotingTransportOptions {
+  std::string bind_address = "0.0.0.0";
+  uint16_t port = 0;                    // the DLedger port (0: pick one; see port())
+  std::map<NodeId, std::string> peers;  // id -> "host:port" (this node may be listed too)
+  size_t io_threads = 1;
+};
+
+class RemotingTransport final : public RaftTransport {
+ public:
+  RemotingTransport(RemotingTransportOptions options, common::Clock& clock);
+  ~RemotingTransport() override;
+
+  [[nodiscard]] common::Status start();
+  void stop();
+  uint16_t port() const { return server_.port(); }
+  void set_peer_address(NodeId id, std::string address);
+
+  void send(NodeId to, std::vector<Message> batch) override;
+  void set_receiver(Receiver r) override { receiver_ = std::move(r); }
+
+ private:
+  std::map<NodeId, std::string> peers_;
+  std::mutex peers_mu_;
+  remoting::Server server_;
+  remoting::Client client_;
+  Receiver receiver_;
+};
+
+}  // namespace rmq::dledger::net
