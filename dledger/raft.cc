@@ -378,7 +378,9 @@ void Raft::step_leader(Message& m) {
         pr.inflight_bytes -= pr.inflights.front().bytes;
         pr.inflights.pop_front();
       }
-      if (pr.match < log_.last_index()) send_append(m.from, false);
+      // Behind: send even an empty append. If every append in flight was lost (or a reordered
+      // rejection looked stale), its rejection is what makes us back up and resend.
+      if (pr.match < log_.last_index()) send_append(m.from, /*send_if_empty=*/true);
       break;
     default:
       break;
