@@ -32,7 +32,7 @@ constexpr size_t kOffSize = 4;
 constexpr size_t kOffIndex = 8;
 constexpr size_t kOffTerm = 16;
 constexpr size_t kOffPosition = 24;
-constexpr size_t kOffType = 32;
+constexpr size_t kOffType = EntryLog::kTypeOffset;
 constexpr size_t kOffBodyLen = 36;
 constexpr size_t kOffBodyCrc = 40;
 constexpr size_t kOffHeaderCrc = 44;
@@ -61,7 +61,7 @@ uint32_t body_crc(const Entry& e) {
   return e.data ? common::crc32(e.data->data(), e.data->size()) : 0;
 }
 
-void encode_header(uint8_t* p, const Entry& e, int64_t position) {
+void encode_header(uint8_t* p, const Entry& e, int64_t position, uint32_t crc_of_body) {
   const auto body_len = static_cast<uint32_t>(e.size());
   store_be<uint32_t>(p + kOffMagic, EntryLog::kEntryMagic);
   store_be<uint32_t>(p + kOffSize, EntryLog::kHeaderSize + body_len);
@@ -71,7 +71,7 @@ void encode_header(uint8_t* p, const Entry& e, int64_t position) {
   p[kOffType] = static_cast<uint8_t>(e.type);
   std::memset(p + kOffType + 1, 0, 3);
   store_be<uint32_t>(p + kOffBodyLen, body_len);
-  store_be<uint32_t>(p + kOffBodyCrc, body_crc(e));
+  store_be<uint32_t>(p + kOffBodyCrc, crc_of_body);
   store_be<uint32_t>(p + kOffHeaderCrc, common::crc32(p, kOffHeaderCrc));
 }
 
@@ -536,8 +536,15 @@ Status EntryLog::write_entry(const Entry& e, int64_t position) {
         fmt::format("entry log: entry {} cannot land at {}", e.index.value(), position));
   }
   uint8_t* p = seg->writable_tail();
-  encode_header(p, e, position);
   if (e.size() > 0) std::memcpy(p + kHeaderSize, e.data->data(), e.size());
+  // The hook may stamp position-dependent fields into the stored body (every replica computes the
+  // same bytes); the body CRC covers what is stored.
+  uint32_t crc = body_crc(e);
+  if (append_hook_ && e.size() > 0) {
+    append_hook_(e, p + kHeaderSize, position);
+    crc = common::crc32(p + kHeaderSize, e.size());
+  }
+  encode_header(p, e, position, crc);
   seg->publish(size);
   RMQ_RETURN_IF_ERROR(append_unit({e.index, e.term, position, static_cast<uint32_t>(size)}));
   data_end_.store(position + static_cast<int64_t>(size), std::memory_order_release);

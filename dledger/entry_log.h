@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,7 @@ class EntryLog final : public LogStorage {
   static constexpr uint32_t kBlankMagic = 0xD1ED0B1A;
   static constexpr uint32_t kIndexMagic = 0xD1ED01DC;
   static constexpr uint32_t kHeaderSize = 48;
+  static constexpr uint32_t kTypeOffset = 32;  // the entry type byte within the header
   static constexpr uint32_t kIndexUnitSize = 32;
   static constexpr uint32_t kBlankSize = 8;  // minimum tail a segment keeps for a blank record
   // Data segments examined with CRC checks on recovery after a crash (RocketMQ's last 3 files).
@@ -108,6 +110,14 @@ class EntryLog final : public LogStorage {
 
   const EntryLogOptions& options() const { return options_; }
 
+  // Called as each entry's body is copied into the data log, before its CRC is computed, with the
+  // entry's position: the replicated CommitLog stamps each message's PHYSICALOFFSET here, so the
+  // stored bytes carry the final offset on every replica. Set before the first append; runs on the
+  // appending (node) thread.
+  using AppendHook =
+      std::function<void(const Entry& entry, uint8_t* stored_body, int64_t position)>;
+  void set_append_hook(AppendHook hook) { append_hook_ = std::move(hook); }
+
  private:
   common::Status check_options() const;
   common::Status load_hard_state();
@@ -125,6 +135,7 @@ class EntryLog final : public LogStorage {
   HardState hard_;  // writer only
   bool open_ = false;
   std::atomic<int64_t> last_index_{0};
+  AppendHook append_hook_;
   std::atomic<int64_t> data_end_{0};
 };
 

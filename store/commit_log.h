@@ -6,6 +6,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "store/checkpoint.h"
 #include "store/message.h"
 
 #include <cstdint>
@@ -53,6 +54,27 @@ struct LogSlice {
 class CommitLog {
  public:
   virtual ~CommitLog() = default;
+
+  // Lifecycle, driven by MessageStore: load() opens the files, recover() returns the end of the
+  // data consumers may see after a restart (everything past it is cut from queues and index),
+  // start() begins accepting appends, shutdown() stops and makes everything durable.
+  [[nodiscard]] virtual common::Status load() = 0;
+  virtual common::Result<int64_t> recover(const Checkpoint& checkpoint, bool clean) = 0;
+  virtual void start() = 0;
+  virtual void shutdown() = 0;
+  virtual int64_t flushed_offset() const = 0;
+  virtual bool disk_full() const = 0;
+  virtual void set_disk_full(bool full) = 0;
+  // What the store gives its log, set once before start().
+  struct Hooks {
+    std::function<void()> on_confirm;            // the confirm offset moved: wake the dispatcher
+    std::function<int64_t()> dispatched_offset;  // how far the dispatcher has got
+    std::function<void()> reset_queue_offsets;   // rebuild next queue offsets from the queues
+  };
+  virtual void set_hooks(Hooks hooks) = 0;
+  // How the dispatcher reads the log's bytes: stored messages, plus any framing of the log itself
+  // to skip (kSkip) or a segment's blank tail (kBlank).
+  virtual RecordProbe probe(common::ByteView bytes) const { return probe_record(bytes, false); }
 
   // Appends the records of `msgs`, assigning consecutive queue offsets for (topic, queue),
   // physical offsets and the store timestamp, and calls `done` exactly once (possibly on another

@@ -28,11 +28,11 @@ class LocalCommitLog final : public CommitLog {
                  QueueOffsetTable& queue_offsets);
   ~LocalCommitLog() override;
 
-  [[nodiscard]] common::Status load();
+  [[nodiscard]] common::Status load() override;
   // Returns the end of valid data and cuts the log there. `clean` = the last run shut down cleanly.
-  common::Result<int64_t> recover(const Checkpoint& checkpoint, bool clean);
-  void start();
-  void shutdown();
+  common::Result<int64_t> recover(const Checkpoint& checkpoint, bool clean) override;
+  void start() override;
+  void shutdown() override;
 
   void append(EncodedMessages msgs, AppendCallback done) override;
   common::Result<LogSlice> read(int64_t offset, uint32_t size) override;
@@ -43,11 +43,11 @@ class LocalCommitLog final : public CommitLog {
   int64_t confirm_offset() const override { return files_.max_offset(); }
   int64_t roll_next_file(int64_t offset) const override;
 
-  int64_t flushed_offset() const { return files_.flushed_offset(); }
-  void set_disk_full(bool full) { disk_full_.store(full, std::memory_order_release); }
-  bool disk_full() const { return disk_full_.load(std::memory_order_acquire); }
-  // Called after every append (the reput service's wake-up).
-  void set_on_append(std::function<void()> cb) { on_append_ = std::move(cb); }
+  int64_t flushed_offset() const override { return files_.flushed_offset(); }
+  void set_disk_full(bool full) override { disk_full_.store(full, std::memory_order_release); }
+  bool disk_full() const override { return disk_full_.load(std::memory_order_acquire); }
+  // Local mode confirms at append: on_confirm runs after every append.
+  void set_hooks(Hooks hooks) override { on_append_ = std::move(hooks.on_confirm); }
   MappedFileQueue& files() { return files_; }
   FlushService& flush_service() { return flush_; }
 

@@ -126,7 +126,9 @@ common::Result<MessageView> decode_message(common::ByteView bytes, bool check_cr
 
 // What lies at a position of the log while scanning (recovery, reput).
 struct RecordProbe {
-  enum class Kind { kMessage, kBlank, kEnd, kCorrupt };
+  // kSkip: framing of the log itself (a Raft entry header, a no-op entry): not a message; move on
+  // by `size` bytes.
+  enum class Kind { kMessage, kBlank, kEnd, kCorrupt, kSkip };
   Kind kind = Kind::kEnd;
   uint32_t size = 0;  // kMessage/kBlank: bytes to skip
   std::string error;  // kCorrupt: why

@@ -35,16 +35,35 @@ std::string_view to_string(GetStatus s) {
 }
 
 MessageStore::MessageStore(StoreConfig config, FileSystem& fs, common::Clock& clock)
+    : MessageStore(std::move(config), fs, clock, [&](QueueOffsetTable& offsets) {
+        return std::make_unique<LocalCommitLog>(fs, config_, clock, offsets);
+      }) {}
+
+MessageStore::MessageStore(StoreConfig config, FileSystem& fs, common::Clock& clock,
+                           const CommitLogFactory& make_log)
     : config_(std::move(config)),
       fs_(fs),
       clock_(clock),
-      log_(std::make_unique<LocalCommitLog>(fs, config_, clock, queue_offsets_)),
+      log_(make_log(queue_offsets_)),
+      local_(dynamic_cast<LocalCommitLog*>(log_.get())),
       cqs_(fs, config_.consume_queue_dir(), config_.consume_queue_units_per_file),
       index_(fs, config_.index_dir(), config_.max_hash_slot_num, config_.max_index_num),
       reput_(*log_, config_.message_index_enable ? std::vector<CommitLogDispatcher*>{&cqs_, &index_}
-                                                 : std::vector<CommitLogDispatcher*>{&cqs_}),
-      retention_(config_, fs, clock, *log_, cqs_, index_, reput_) {
-  log_->set_on_append([this] { reput_.wakeup(); });
+                                                 : std::vector<CommitLogDispatcher*>{&cqs_}) {
+  if (local_ != nullptr) {
+    retention_ =
+        std::make_unique<RetentionService>(config_, fs, clock, *local_, cqs_, index_, reput_);
+  }
+  CommitLog::Hooks hooks;
+  hooks.on_confirm = [this] { reput_.wakeup(); };
+  hooks.dispatched_offset = [this] { return reput_.reput_offset(); };
+  hooks.reset_queue_offsets = [this] {
+    queue_offsets_.clear();
+    for (const auto& cq : cqs_.all()) {
+      queue_offsets_.set(cq->topic(), cq->queue_id(), cq->max_offset());
+    }
+  };
+  log_->set_hooks(std::move(hooks));
 }
 
 MessageStore::~MessageStore() { shutdown(); }
@@ -225,9 +244,9 @@ void MessageStore::service_loop() {
         common::logger("store")->error("checkpoint failed: {}", st.to_string());
       }
     }
-    if (now - last_clean >= config_.clean_resource_interval) {
+    if (retention_ && now - last_clean >= config_.clean_resource_interval) {
       last_clean = now;
-      retention_.run_once();
+      retention_->run_once();
     }
   }
 }

@@ -61,6 +61,10 @@ class MessageStore {
  public:
   // Local (single-node) mode: the store owns a LocalCommitLog.
   MessageStore(StoreConfig config, FileSystem& fs, common::Clock& clock);
+  // Another log (DLedger mode): `make_log` builds it over the store's queue offset table.
+  using CommitLogFactory = std::function<std::unique_ptr<CommitLog>(QueueOffsetTable&)>;
+  MessageStore(StoreConfig config, FileSystem& fs, common::Clock& clock,
+               const CommitLogFactory& make_log);
   ~MessageStore();
   MessageStore(const MessageStore&) = delete;
   MessageStore& operator=(const MessageStore&) = delete;
@@ -93,11 +97,13 @@ class MessageStore {
   void set_request_builder(ReputService::RequestBuilder b);
 
   CommitLog& commit_log() { return *log_; }
-  LocalCommitLog& local_log() { return *log_; }
+  // REQUIRES: local mode.
+  LocalCommitLog& local_log() { return *local_; }
   ConsumeQueueTable& consume_queues() { return cqs_; }
   IndexService& index() { return index_; }
   ReputService& reput() { return reput_; }
-  RetentionService& retention() { return retention_; }
+  // REQUIRES: local mode (DLedger-mode retention is not built yet).
+  RetentionService& retention() { return *retention_; }
   QueueOffsetTable& queue_offsets() { return queue_offsets_; }
   const StoreConfig& config() const { return config_; }
   bool disk_full() const { return log_->disk_full(); }
@@ -121,11 +127,12 @@ class MessageStore {
   FileSystem& fs_;
   common::Clock& clock_;
   QueueOffsetTable queue_offsets_;
-  std::unique_ptr<LocalCommitLog> log_;
+  std::unique_ptr<CommitLog> log_;
+  LocalCommitLog* local_ = nullptr;  // log_ in local mode
   ConsumeQueueTable cqs_;
   IndexService index_;
   ReputService reput_;
-  RetentionService retention_;
+  std::unique_ptr<RetentionService> retention_;  // local mode only
   RecoveryInfo recovery_;
   bool loaded_ = false;
   bool started_ = false;

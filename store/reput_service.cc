@@ -85,7 +85,14 @@ bool ReputService::do_reput() {
     common::ByteView rest = chunk->bytes;
     bool segment_done = false;
     while (!rest.empty()) {
-      const RecordProbe probe = probe_record(rest, /*check_crc=*/false);
+      const RecordProbe probe = log_.probe(rest);
+      if (probe.kind == RecordProbe::Kind::kSkip) {
+        offset += probe.size;
+        rest = rest.subspan(std::min<size_t>(probe.size, rest.size()));
+        reput_offset_.store(offset, std::memory_order_release);
+        progressed = true;
+        continue;
+      }
       if (probe.kind == RecordProbe::Kind::kBlank) {
         offset = log_.roll_next_file(offset);
         segment_done = true;

@@ -182,6 +182,7 @@ void RaftNode::handle_ready() {
     if (rd.soft_state) {
       const bool was_leader = leader_.load();
       leader_.store(rd.soft_state->role == Role::kLeader, std::memory_order_release);
+      leader_id_.store(rd.soft_state->leader.value(), std::memory_order_release);
       if (was_leader && rd.soft_state->role != Role::kLeader) {
         fail_pending("leadership lost before commit; the entry may still be committed");
       }
@@ -195,6 +196,7 @@ void RaftNode::handle_ready() {
     complete_committed(raft_->commit());
     if (commit_listener_) commit_listener_(raft_->commit());
   }
+  serving_.store(raft_->serving(), std::memory_order_release);
 }
 
 void RaftNode::complete_committed(LogIndex commit) {

@@ -71,6 +71,9 @@ class RaftNode {
   // Lock-free reads for hot paths.
   LogIndex commit_index() const { return LogIndex(commit_.load(std::memory_order_acquire)); }
   bool is_leader() const { return leader_.load(std::memory_order_acquire); }
+  // Leader whose no-op of this term is committed (DESIGN.md: it may serve).
+  bool serving() const { return serving_.load(std::memory_order_acquire); }
+  NodeId leader_id() const { return NodeId(leader_id_.load(std::memory_order_acquire)); }
 
  private:
   struct Proposal {
@@ -110,6 +113,8 @@ class RaftNode {
   CommitListener commit_listener_;
   std::atomic<int64_t> commit_{0};
   std::atomic<bool> leader_{false};
+  std::atomic<bool> serving_{false};
+  std::atomic<uint32_t> leader_id_{0};
 };
 
 }  // namespace rmq::dledger::net

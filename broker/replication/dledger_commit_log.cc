@@ -1,0 +1,220 @@
+#include "broker/replication/dledger_commit_log.h"
+
+#include "common/logging.h"
+
+namespace rmq::broker {
+
+using common::Result;
+using common::Status;
+using dledger::EntryLog;
+using dledger::LogIndex;
+
+DLedgerCommitLog::DLedgerCommitLog(store::FileSystem& fs, DLedgerOptions options,
+                                   common::Clock& clock, store::QueueOffsetTable& queue_offsets)
+    : options_(std::move(options)), clock_(clock), queue_offsets_(queue_offsets) {
+  dledger::EntryLogOptions eo;
+  eo.dir = options_.dir;
+  eo.data_file_size = options_.data_file_size;
+  eo.index_file_size = options_.index_file_size;
+  entries_ = std::make_unique<EntryLog>(fs, eo);
+  // Every replica stamps each record's PHYSICALOFFSET as the entry lands: same bytes everywhere.
+  entries_->set_append_hook([](const dledger::Entry& e, uint8_t* body, int64_t position) {
+    if (e.type != dledger::EntryType::kMessage) return;
+    const int64_t base = position + EntryLog::body_offset();
+    size_t k = 0;
+    while (k + store::kPosPhysicalOffset + 8 <= e.size()) {
+      const auto size = common::load_be<int32_t>(body + k);
+      if (size <= 0 || k + static_cast<size_t>(size) > e.size()) break;
+      common::store_be<int64_t>(body + k + store::kPosPhysicalOffset,
+                                base + static_cast<int64_t>(k));
+      k += static_cast<size_t>(size);
+    }
+  });
+}
+
+DLedgerCommitLog::~DLedgerCommitLog() { shutdown(); }
+
+Status DLedgerCommitLog::load() { return entries_->open(); }
+
+Result<int64_t> DLedgerCommitLog::recover(const store::Checkpoint&, bool) {
+  // The entry log recovered itself in open(). Consumers may see what is known committed.
+  const LogIndex commit = std::min(entries_->hard_state().commit, entries_->last_index());
+  int64_t end = 0;
+  if (commit.value() > 0) {
+    RMQ_ASSIGN_OR_RETURN(dledger::EntryLocation loc, entries_->locate(commit));
+    end = loc.position + static_cast<int64_t>(loc.size);
+  }
+  confirm_.store(end, std::memory_order_release);
+  return end;
+}
+
+void DLedgerCommitLog::start() {
+  if (running_.exchange(true)) return;
+  dledger::net::RemotingTransportOptions to;
+  to.bind_address = options_.bind_address;
+  to.port = options_.port;
+  to.peers = options_.peers;
+  transport_ = std::make_unique<dledger::net::RemotingTransport>(to, clock_);
+  if (Status st = transport_->start(); !st.is_ok()) {
+    common::logger("broker")->critical("DLedger transport cannot start: {}", st.to_string());
+    running_.store(false);
+    return;
+  }
+  dledger::net::RaftNodeOptions no;
+  no.raft.id = options_.self;
+  for (const auto& [id, addr] : options_.peers) no.raft.peers.push_back(id);
+  no.raft.election_ticks = options_.election_ticks;
+  no.raft.heartbeat_ticks = options_.heartbeat_ticks;
+  no.raft.preferred_leader = options_.preferred_leader;
+  no.tick = options_.tick;
+  no.sync_flush = options_.sync_flush;
+  no.name = options_.group + "-n" + std::to_string(options_.self.value());
+  node_ = std::make_unique<dledger::net::RaftNode>(no, *entries_, *transport_);
+  node_->set_commit_listener([this](LogIndex commit) { on_commit(commit); });
+  node_->set_role_listener([this](const dledger::SoftState& ss) {
+    if (ss.role != dledger::Role::kLeader) accepting_.store(false);
+    if (role_listener_) role_listener_(ss);
+  });
+  node_->start();
+}
+
+void DLedgerCommitLog::shutdown() {
+  if (!running_.exchange(false)) return;
+  accepting_.store(false);
+  if (node_) node_->stop();
+  if (transport_) transport_->stop();
+  if (Status st = entries_->close(); !st.is_ok()) {
+    common::logger("broker")->error("closing the entry log: {}", st.to_string());
+  }
+}
+
+void DLedgerCommitLog::on_commit(LogIndex commit) {
+  // Node thread: the entry log is ours to read here.
+  auto loc = entries_->locate(commit);
+  if (!loc.ok()) {
+    common::logger("broker")->error("cannot locate committed entry {}: {}", commit.value(),
+                                    loc.status().to_string());
+    return;
+  }
+  confirm_.store(loc->position + static_cast<int64_t>(loc->size), std::memory_order_release);
+  if (hooks_.on_confirm) hooks_.on_confirm();
+}
+
+bool DLedgerCommitLog::writable() {
+  if (accepting_.load(std::memory_order_acquire)) return true;
+  if (!node_ || !node_->serving()) return false;
+  // Everything before our no-op is committed; once dispatched, the queues know every offset used.
+  if (hooks_.dispatched_offset && hooks_.dispatched_offset() < confirm_offset()) return false;
+  if (hooks_.reset_queue_offsets) hooks_.reset_queue_offsets();
+  accepting_.store(true, std::memory_order_release);
+  common::logger("broker")->info("{}: leader and caught up; accepting sends", options_.group);
+  return true;
+}
+
+std::string DLedgerCommitLog::not_leader_remark() const {
+  const dledger::NodeId l = node_ ? node_->leader_id() : dledger::kNoNode;
+  if (l == dledger::kNoNode) return "not the leader; no leader elected yet";
+  if (l == options_.self) return "leader not ready yet (committing its first entry)";
+  auto it = options_.peers.find(l);
+  return "not the leader; leader is n" + std::to_string(l.value()) +
+         (it != options_.peers.end() ? " at " + it->second : std::string());
+}
+
+void DLedgerCommitLog::append(store::EncodedMessages msgs, store::AppendCallback done) {
+  store::AppendResult r;
+  if (!running_.load() || !writable()) {
+    r.status = store::PutStatus::kServiceNotAvailable;
+    r.remark = not_leader_remark();
+    done(r);
+    return;
+  }
+  if (disk_full_.load()) {
+    r.status = store::PutStatus::kDiskFull;
+    r.remark = "disk full";
+    done(r);
+    return;
+  }
+  const auto count = static_cast<uint32_t>(msgs.count());
+  const auto wrote = static_cast<uint32_t>(msgs.bytes.size());
+  std::lock_guard lock(append_mu_);  // queue offsets in the same order as the log
+  const int64_t first_qo = queue_offsets_.assign(msgs.topic, msgs.queue_id, count);
+  const int64_t store_ts = clock_.wall_ms();
+  uint8_t* p = msgs.bytes.data();
+  for (uint32_t i = 0; i < count; ++i) {
+    store::stamp_record(p, first_qo + i, /*physical_offset=*/0, store_ts, msgs.store_ts_pos[i]);
+    p += msgs.record_sizes[i];
+  }
+  auto data = std::make_shared<std::string>(reinterpret_cast<const char*>(msgs.bytes.data()),
+                                            msgs.bytes.size());
+  node_->propose(dledger::EntryType::kMessage, std::move(data),
+                 [this, done = std::move(done), first_qo, count, wrote,
+                  store_ts](Result<dledger::net::Committed> c) {
+                   store::AppendResult res;
+                   if (!c.ok()) {
+                     res.status = store::PutStatus::kServiceNotAvailable;
+                     res.remark = std::string(c.status().message());
+                     done(res);
+                     return;
+                   }
+                   auto pos = entries_->position_of(c->index);  // node thread: safe
+                   res.status = pos.ok() ? store::PutStatus::kOk : store::PutStatus::kUnknownError;
+                   res.physical_offset = pos.ok() ? *pos + EntryLog::body_offset() : -1;
+                   res.wrote_bytes = wrote;
+                   res.queue_offset = first_qo;
+                   res.msg_count = count;
+                   res.store_timestamp = store_ts;
+                   done(res);
+                 });
+}
+
+Result<store::LogSlice> DLedgerCommitLog::read(int64_t offset, uint32_t size) {
+  return entries_->read_at(offset, size);
+}
+
+Result<store::LogSlice> DLedgerCommitLog::read_record(int64_t offset) {
+  RMQ_ASSIGN_OR_RETURN(store::LogSlice head, entries_->read_at(offset, 4));
+  const int32_t size = common::load_be<int32_t>(head.bytes.data());
+  if (size < 8) return Status::corruption("bad record size at " + std::to_string(offset));
+  return entries_->read_at(offset, static_cast<uint32_t>(size));
+}
+
+Result<store::LogSlice> DLedgerCommitLog::read_available(int64_t offset, int64_t limit) {
+  const auto file = static_cast<int64_t>(options_.data_file_size);
+  const int64_t seg_end = (offset / file + 1) * file;
+  const int64_t end = std::min(limit, seg_end);
+  if (end <= offset) return Status::not_found("nothing readable at " + std::to_string(offset));
+  return entries_->read_at(offset, static_cast<uint32_t>(end - offset));
+}
+
+int64_t DLedgerCommitLog::roll_next_file(int64_t offset) const {
+  const auto file = static_cast<int64_t>(options_.data_file_size);
+  return (offset / file + 1) * file;
+}
+
+store::RecordProbe DLedgerCommitLog::probe(common::ByteView bytes) const {
+  store::RecordProbe p;
+  if (bytes.size() < 8) return p;  // kEnd
+  const uint32_t magic = common::load_be<uint32_t>(bytes.data());
+  if (magic == EntryLog::kEntryMagic) {
+    if (bytes.size() < EntryLog::kHeaderSize) {
+      p.kind = store::RecordProbe::Kind::kCorrupt;
+      p.error = "truncated entry header";
+      return p;
+    }
+    const uint32_t total = common::load_be<uint32_t>(bytes.data() + 4);
+    const auto type = static_cast<dledger::EntryType>(bytes[EntryLog::kTypeOffset]);
+    p.kind = store::RecordProbe::Kind::kSkip;
+    // A message entry's body is stored records: step over the header only. Anything else
+    // (no-op, metadata) is skipped whole.
+    p.size = type == dledger::EntryType::kMessage ? EntryLog::kHeaderSize : total;
+    return p;
+  }
+  if (magic == EntryLog::kBlankMagic) {
+    p.kind = store::RecordProbe::Kind::kBlank;
+    p.size = common::load_be<uint32_t>(bytes.data() + 4);
+    return p;
+  }
+  return store::probe_record(bytes, /*check_crc=*/false);
+}
+
+}  // namespace rmq::broker

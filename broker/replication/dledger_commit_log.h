@@ -1,0 +1,99 @@
+// DLedgerCommitLog: the store's CommitLog over the Raft module (RocketMQ's DLedgerCommitLog).
+// Each append becomes one Raft entry whose body is the RocketMQ stored records; the leader
+// stamps queue offsets and store time before proposing, and every replica stamps PHYSICALOFFSET
+// as the entry lands in its EntryLog (append hook), so physical offsets, msgIds and consume-queue
+// units agree across the group. Physical offsets are positions in the entry log's data space.
+// An append completes only when a majority holds the entry. The confirm offset (what dispatch may
+// read) is the end of the last committed entry. A new leader accepts sends once its no-op is
+// committed and its dispatcher has caught up, after rebuilding next queue offsets from the queues.
+// Thread-safe; the RaftNode thread runs callbacks and listeners.
+#pragma once
+
+#include "common/clock.h"
+#include "dledger/entry_log.h"
+#include "dledger/net/raft_node.h"
+#include "dledger/net/transport.h"
+#include "store/commit_log.h"
+#include "store/queue_offset_table.h"
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace rmq::broker {
+
+struct DLedgerOptions {
+  std::string group = "RaftMQ";                  // dLegerGroup
+  dledger::NodeId self;                          // dLegerSelfId (n1 -> 1)
+  std::map<dledger::NodeId, std::string> peers;  // dLegerPeers: id -> DLedger "host:port"
+  std::string bind_address = "0.0.0.0";
+  uint16_t port = 0;  // this node's DLedger port
+  std::string dir;    // entry log directory
+  uint64_t data_file_size = 1024ull * 1024 * 1024;
+  uint64_t index_file_size = 32ull * 5 * 1024 * 1024;
+  std::chrono::milliseconds tick{100};
+  int election_ticks = 10;  // 1-2 s elections with 100 ms ticks
+  int heartbeat_ticks = 1;
+  bool sync_flush = false;  // replicas fdatasync before acknowledging
+  dledger::NodeId preferred_leader;
+};
+
+class DLedgerCommitLog final : public store::CommitLog {
+ public:
+  DLedgerCommitLog(store::FileSystem& fs, DLedgerOptions options, common::Clock& clock,
+                   store::QueueOffsetTable& queue_offsets);
+  ~DLedgerCommitLog() override;
+
+  common::Status load() override;
+  common::Result<int64_t> recover(const store::Checkpoint& checkpoint, bool clean) override;
+  void start() override;
+  void shutdown() override;
+
+  void append(store::EncodedMessages msgs, store::AppendCallback done) override;
+  common::Result<store::LogSlice> read(int64_t offset, uint32_t size) override;
+  common::Result<store::LogSlice> read_record(int64_t offset) override;
+  common::Result<store::LogSlice> read_available(int64_t offset, int64_t limit) override;
+  int64_t min_offset() const override { return 0; }
+  int64_t max_offset() const override { return entries_->data_end(); }
+  int64_t confirm_offset() const override { return confirm_.load(std::memory_order_acquire); }
+  int64_t roll_next_file(int64_t offset) const override;
+  int64_t flushed_offset() const override { return entries_->data_end(); }
+  bool disk_full() const override { return disk_full_.load(); }
+  void set_disk_full(bool full) override { disk_full_.store(full); }
+  void set_hooks(Hooks hooks) override { hooks_ = std::move(hooks); }
+  store::RecordProbe probe(common::ByteView bytes) const override;
+
+  // Raft role changes for the broker (leader => master); runs on the node thread.
+  void set_role_listener(std::function<void(const dledger::SoftState&)> l) {
+    role_listener_ = std::move(l);
+  }
+  bool is_leader() const { return node_ && node_->is_leader(); }
+  // Accepting sends: leader, no-op committed, dispatch caught up, queue offsets rebuilt.
+  bool writable();
+  dledger::net::RaftNode& node() { return *node_; }
+  uint16_t port() const { return transport_->port(); }
+  dledger::EntryLog& entry_log() { return *entries_; }
+
+ private:
+  void on_commit(dledger::LogIndex commit);
+  std::string not_leader_remark() const;
+
+  DLedgerOptions options_;
+  common::Clock& clock_;
+  store::QueueOffsetTable& queue_offsets_;
+  std::unique_ptr<dledger::EntryLog> entries_;
+  std::unique_ptr<dledger::net::RemotingTransport> transport_;
+  std::unique_ptr<dledger::net::RaftNode> node_;
+  Hooks hooks_;
+  std::function<void(const dledger::SoftState&)> role_listener_;
+  std::mutex append_mu_;                // orders queue-offset assignment with proposals
+  std::atomic<bool> accepting_{false};  // see writable()
+  std::atomic<int64_t> confirm_{0};
+  std::atomic<bool> disk_full_{false};
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace rmq::broker
