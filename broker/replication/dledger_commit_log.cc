@@ -73,6 +73,14 @@ void DLedgerCommitLog::start() {
   node_->set_commit_listener([this](LogIndex commit) { on_commit(commit); });
   node_->set_role_listener([this](const dledger::SoftState& ss) {
     if (ss.role != dledger::Role::kLeader) accepting_.store(false);
+    std::string what = std::string("role ") + dledger::to_string(ss.role) + " term " +
+                       std::to_string(ss.term.value());
+    if (ss.leader != dledger::kNoNode) {
+      auto it = options_.peers.find(ss.leader);
+      what += " leader n" + std::to_string(ss.leader.value()) +
+              (it != options_.peers.end() ? " (" + it->second + ")" : std::string());
+    }
+    record(std::move(what));
     if (role_listener_) role_listener_(ss);
   });
   node_->start();
@@ -107,8 +115,22 @@ bool DLedgerCommitLog::writable() {
   if (hooks_.dispatched_offset && hooks_.dispatched_offset() < confirm_offset()) return false;
   if (hooks_.reset_queue_offsets) hooks_.reset_queue_offsets();
   accepting_.store(true, std::memory_order_release);
-  common::logger("broker")->info("{}: leader and caught up; accepting sends", options_.group);
+  first_ack_pending_.store(true);
+  record("writable: no-op committed, dispatch caught up, queue offsets rebuilt");
   return true;
+}
+
+void DLedgerCommitLog::record(std::string what) {
+  common::logger("broker")->info("{} n{} timeline: {}", options_.group, options_.self.value(),
+                                 what);
+  std::lock_guard lock(timeline_mu_);
+  timeline_.push_back(TimelineEvent{clock_.wall_ms(), std::move(what)});
+  if (timeline_.size() > 64) timeline_.pop_front();
+}
+
+std::vector<DLedgerCommitLog::TimelineEvent> DLedgerCommitLog::timeline() const {
+  std::lock_guard lock(timeline_mu_);
+  return {timeline_.begin(), timeline_.end()};
 }
 
 std::string DLedgerCommitLog::not_leader_remark() const {
@@ -146,25 +168,29 @@ void DLedgerCommitLog::append(store::EncodedMessages msgs, store::AppendCallback
   }
   auto data = std::make_shared<std::string>(reinterpret_cast<const char*>(msgs.bytes.data()),
                                             msgs.bytes.size());
-  node_->propose(dledger::EntryType::kMessage, std::move(data),
-                 [this, done = std::move(done), first_qo, count, wrote,
-                  store_ts](Result<dledger::net::Committed> c) {
-                   store::AppendResult res;
-                   if (!c.ok()) {
-                     res.status = store::PutStatus::kServiceNotAvailable;
-                     res.remark = std::string(c.status().message());
-                     done(res);
-                     return;
-                   }
-                   auto pos = entries_->position_of(c->index);  // node thread: safe
-                   res.status = pos.ok() ? store::PutStatus::kOk : store::PutStatus::kUnknownError;
-                   res.physical_offset = pos.ok() ? *pos + EntryLog::body_offset() : -1;
-                   res.wrote_bytes = wrote;
-                   res.queue_offset = first_qo;
-                   res.msg_count = count;
-                   res.store_timestamp = store_ts;
-                   done(res);
-                 });
+  node_->propose(
+      dledger::EntryType::kMessage, std::move(data),
+      [this, done = std::move(done), first_qo, count, wrote,
+       store_ts](Result<dledger::net::Committed> c) {
+        store::AppendResult res;
+        if (!c.ok()) {
+          res.status = store::PutStatus::kServiceNotAvailable;
+          res.remark = std::string(c.status().message());
+          done(res);
+          return;
+        }
+        auto pos = entries_->position_of(c->index);  // node thread: safe
+        res.status = pos.ok() ? store::PutStatus::kOk : store::PutStatus::kUnknownError;
+        res.physical_offset = pos.ok() ? *pos + EntryLog::body_offset() : -1;
+        res.wrote_bytes = wrote;
+        res.queue_offset = first_qo;
+        res.msg_count = count;
+        res.store_timestamp = store_ts;
+        if (res.status == store::PutStatus::kOk && first_ack_pending_.exchange(false)) {
+          record("first acknowledged send (entry " + std::to_string(c->index.value()) + ")");
+        }
+        done(res);
+      });
 }
 
 Result<store::LogSlice> DLedgerCommitLog::read(int64_t offset, uint32_t size) {

@@ -17,11 +17,13 @@
 #include "store/queue_offset_table.h"
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace rmq::broker {
 
@@ -66,6 +68,14 @@ class DLedgerCommitLog final : public store::CommitLog {
   void set_hooks(Hooks hooks) override { hooks_ = std::move(hooks); }
   store::RecordProbe probe(common::ByteView bytes) const override;
 
+  // One step of a role change (DESIGN.md "Failover, measured"), with wall-clock milliseconds.
+  struct TimelineEvent {
+    int64_t wall_ms = 0;
+    std::string what;  // "role leader term 3 leader n2 (127.0.0.1:40912)", "writable", ...
+  };
+  // The most recent events (at most 64), oldest first.
+  std::vector<TimelineEvent> timeline() const;
+
   // Raft role changes for the broker (leader => master); runs on the node thread.
   void set_role_listener(std::function<void(const dledger::SoftState&)> l) {
     role_listener_ = std::move(l);
@@ -79,6 +89,7 @@ class DLedgerCommitLog final : public store::CommitLog {
 
  private:
   void on_commit(dledger::LogIndex commit);
+  void record(std::string what);
   std::string not_leader_remark() const;
 
   DLedgerOptions options_;
@@ -94,6 +105,9 @@ class DLedgerCommitLog final : public store::CommitLog {
   std::atomic<int64_t> confirm_{0};
   std::atomic<bool> disk_full_{false};
   std::atomic<bool> running_{false};
+  std::atomic<bool> first_ack_pending_{false};  // the next acknowledged send is recorded
+  mutable std::mutex timeline_mu_;
+  std::deque<TimelineEvent> timeline_;  // GUARDED_BY(timeline_mu_)
 };
 
 }  // namespace rmq::broker

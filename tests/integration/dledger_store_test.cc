@@ -169,6 +169,31 @@ TEST_F(DLedgerStoreTest, ReplicasBuildIdenticalQueuesAndFailoverKeepsOffsets) {
       stores_[dledger::NodeId(3)]->query_message("Rep", "k-m7", 4, 0, INT64_MAX).messages.size(),
       1u);
 
+  // The leader's timeline shows how it came to serve.
+  {
+    dledger::NodeId leader_id;
+    for (auto& [id, l] : logs_) {
+      if (l && l->is_leader()) leader_id = id;
+    }
+    const auto events = logs_[leader_id]->timeline();
+    std::vector<std::string> whats;
+    for (const auto& e : events) whats.push_back(e.what);
+    auto find = [&](const std::string& prefix) {
+      for (size_t i = 0; i < whats.size(); ++i) {
+        if (whats[i].rfind(prefix, 0) == 0) return static_cast<int>(i);
+      }
+      return -1;
+    };
+    const int elected = find("role leader");
+    const int writable = find("writable");
+    const int first_ack = find("first acknowledged send");
+    ASSERT_GE(elected, 0);
+    EXPECT_GT(writable, elected);
+    EXPECT_GT(first_ack, writable);
+    EXPECT_LE(events[static_cast<size_t>(elected)].wall_ms,
+              events[static_cast<size_t>(first_ack)].wall_ms);
+  }
+
   // Failover: the next leader continues every queue without a gap.
   dledger::NodeId old_leader;
   for (auto& [id, l] : logs_) {
