@@ -11,14 +11,12 @@ Client::Client(ClientOptions options, common::Clock& clock)
 Client::~Client() { stop(); }
 
 void Client::start() {
-  if (started_) return;
-  started_ = true;
+  if (started_.exchange(true)) return;
   start_io();
 }
 
 void Client::stop() {
-  if (!started_) return;
-  started_ = false;
+  if (!started_.exchange(false)) return;
   for (const auto& conn : connections_snapshot()) conn->close(Status::aborted("client stopping"));
   stop_io();
   std::lock_guard lock(mu_);

@@ -6,6 +6,7 @@
 
 #include "remoting/endpoint.h"
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -53,7 +54,7 @@ class Client final : public RemotingEndpoint {
 
  private:
   const ClientOptions options_;
-  bool started_ = false;
+  std::atomic<bool> started_{false};
   mutable std::mutex mu_;
   std::unordered_map<std::string, ConnectionPtr> connections_;  // GUARDED_BY(mu_)
 };

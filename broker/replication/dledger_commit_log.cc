@@ -89,8 +89,8 @@ void DLedgerCommitLog::start() {
 void DLedgerCommitLog::shutdown() {
   if (!running_.exchange(false)) return;
   accepting_.store(false);
+  if (transport_) transport_->stop();  // joins its I/O threads: no message reaches the node now
   if (node_) node_->stop();
-  if (transport_) transport_->stop();
   if (Status st = entries_->close(); !st.is_ok()) {
     common::logger("broker")->error("closing the entry log: {}", st.to_string());
   }

@@ -66,7 +66,8 @@ class RaftNode {
   void set_role_listener(RoleListener l) { role_listener_ = std::move(l); }
   void set_commit_listener(CommitListener l) { commit_listener_ = std::move(l); }
 
-  // A consistent snapshot, taken on the node thread (blocks the caller briefly).
+  // A consistent snapshot, taken on the node thread (blocks the caller briefly; immediate when
+  // called on the node thread; from the last known values once the node has stopped).
   NodeStatus status();
   // Lock-free reads for hot paths.
   LogIndex commit_index() const { return LogIndex(commit_.load(std::memory_order_acquire)); }
@@ -92,6 +93,8 @@ class RaftNode {
   void handle_ready();
   void complete_committed(LogIndex commit);
   void fail_pending(const std::string& why);
+  NodeStatus status_now() const;
+  void persist_commit_if_dirty();
 
   RaftNodeOptions options_;
   LogStorage& storage_;
@@ -109,6 +112,9 @@ class RaftNode {
   bool drain_posted_ = false;          // GUARDED_BY(inbox_mu_)
 
   std::map<LogIndex, Pending> pending_;  // node thread only
+  HardState persisted_hs_;               // node thread only: what the storage holds
+  bool commit_dirty_ = false;            // a newer commit index waits to be written
+  int ticks_since_commit_write_ = 0;
   RoleListener role_listener_;
   CommitListener commit_listener_;
   std::atomic<int64_t> commit_{0};

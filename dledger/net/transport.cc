@@ -30,7 +30,7 @@ remoting::ClientOptions client_options() {
 // Decodes a batch on the I/O thread and hands it to the node; never answers (oneway).
 class RaftMessagesProcessor final : public remoting::RequestProcessor {
  public:
-  explicit RaftMessagesProcessor(const RaftTransport::Receiver& receiver) : receiver_(receiver) {}
+  explicit RaftMessagesProcessor(RemotingTransport& transport) : transport_(transport) {}
   void process(const remoting::RequestContext& ctx, remoting::RemotingCommand request,
                remoting::Responder) override {
     auto batch = decode_messages(request.body.view());
@@ -39,11 +39,11 @@ class RaftMessagesProcessor final : public remoting::RequestProcessor {
                                       batch.status().to_string());
       return;
     }
-    if (receiver_) receiver_(std::move(batch).value());
+    transport_.deliver(std::move(batch).value());
   }
 
  private:
-  const RaftTransport::Receiver& receiver_;
+  RemotingTransport& transport_;
 };
 
 }  // namespace
@@ -53,7 +53,7 @@ RemotingTransport::RemotingTransport(RemotingTransportOptions options, common::C
       server_(server_options(options), clock),
       client_(client_options(), clock) {
   server_.registry().register_processor(kRaftMessages,
-                                        std::make_shared<RaftMessagesProcessor>(receiver_),
+                                        std::make_shared<RaftMessagesProcessor>(*this),
                                         std::make_shared<common::InlineExecutor>());
 }
 
@@ -75,6 +75,16 @@ void RemotingTransport::set_peer_address(NodeId id, std::string address) {
   peers_[id] = std::move(address);
 }
 
+void RemotingTransport::set_receiver(Receiver r) {
+  std::atomic_store(&receiver_, r ? std::make_shared<const Receiver>(std::move(r))
+                                  : std::shared_ptr<const Receiver>());
+}
+
+void RemotingTransport::deliver(std::vector<Message> batch) {
+  const auto receiver = std::atomic_load(&receiver_);
+  if (receiver && *receiver) (*receiver)(std::move(batch));
+}
+
 void RemotingTransport::send(NodeId to, std::vector<Message> batch) {
   std::string address;
   {
@@ -83,10 +93,25 @@ void RemotingTransport::send(NodeId to, std::vector<Message> batch) {
     if (it == peers_.end()) return;
     address = it->second;
   }
-  auto cmd = remoting::RemotingCommand::request(kRaftMessages);
-  encode_messages(batch, cmd.body);
   // Oneway: Raft tolerates loss; a failed send surfaces as a missing response and is retried.
-  (void)client_.invoke_oneway(address, std::move(cmd));
+  // Catch-up can put tens of MiB in one Ready: split into frames well under the frame limit.
+  std::vector<Message> frame;
+  size_t frame_bytes = 0;
+  auto flush = [&] {
+    if (frame.empty()) return;
+    auto cmd = remoting::RemotingCommand::request(kRaftMessages);
+    encode_messages(frame, cmd.body);
+    (void)client_.invoke_oneway(address, std::move(cmd));
+    frame.clear();
+    frame_bytes = 0;
+  };
+  for (auto& m : batch) {
+    const size_t bytes = m.bytes() + 128;
+    if (!frame.empty() && frame_bytes + bytes > kMaxFramePayload) flush();
+    frame_bytes += bytes;
+    frame.push_back(std::move(m));
+  }
+  flush();
 }
 
 }  // namespace rmq::dledger::net

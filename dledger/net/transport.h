@@ -44,14 +44,20 @@ class RemotingTransport final : public RaftTransport {
   void set_peer_address(NodeId id, std::string address);
 
   void send(NodeId to, std::vector<Message> batch) override;
-  void set_receiver(Receiver r) override { receiver_ = std::move(r); }
+  void set_receiver(Receiver r) override;
+  // Called by the transport's I/O thread with a decoded batch.
+  void deliver(std::vector<Message> batch);
 
  private:
   std::map<NodeId, std::string> peers_;
   std::mutex peers_mu_;
   remoting::Server server_;
   remoting::Client client_;
-  Receiver receiver_;
+  std::shared_ptr<const Receiver> receiver_;  // swapped atomically (std::atomic_load/store)
 };
+
+// A frame carries at most this many payload bytes; larger batches are split (the remoting frame
+// limit is 16 MiB).
+inline constexpr size_t kMaxFramePayload = 4u << 20;
 
 }  // namespace rmq::dledger::net

@@ -68,8 +68,8 @@ class RaftNodeLoopbackTest : public ::testing::Test {
   void stop(NodeId id) {
     auto& m = members_[id];
     if (!m->running) return;
-    m->node->stop();
     m->transport->stop();
+    m->node->stop();
     m->running = false;
   }
   NodeId leader() {

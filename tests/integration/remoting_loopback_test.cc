@@ -109,6 +109,7 @@ class LoopbackTest : public ::testing::Test {
     if (pool_) pool_->stop();
   }
 
+  common::ManualClock manual_clock_;  // declared first: destroyed after the server
   std::unique_ptr<Server> server_;
   std::shared_ptr<common::ThreadPool> pool_;
   std::string address_;
@@ -424,7 +425,7 @@ TEST_F(LoopbackTest, LargeBodyRoundTripAndOversizedFrameRefused) {
 }
 
 TEST_F(LoopbackTest, IdleConnectionsAreClosedAndClientsReconnect) {
-  common::ManualClock clock;
+  common::ManualClock& clock = manual_clock_;  // outlives the server (TearDown stops it)
   server_->stop();
   start_server(clock, 10s);
   auto client = make_client();
