@@ -175,14 +175,16 @@ Result<int64_t> LocalCommitLog::recover(const Checkpoint& checkpoint, bool clean
 AppendResult LocalCommitLog::append_locked(EncodedMessages& msgs) {
   AppendResult r;
   const auto total = static_cast<uint32_t>(msgs.bytes.size());
-  auto seg = files_.last_for_append(0);
-  if (!seg.ok()) {
-    r.status = seg.status().code() == common::Code::kNoSpace ? PutStatus::kDiskFull
-                                                             : PutStatus::kCreateMappedFileFailed;
-    r.remark = seg.status().to_string();
+  // A segment that cannot be created: disk full (refuse writes from now on) or an I/O error.
+  auto segment_failed = [&](const common::Status& st) {
+    r.status = st.code() == common::Code::kNoSpace ? PutStatus::kDiskFull
+                                                   : PutStatus::kCreateMappedFileFailed;
+    r.remark = st.to_string();
     if (r.status == PutStatus::kDiskFull) disk_full_.store(true);
     return r;
-  }
+  };
+  auto seg = files_.last_for_append(0);
+  if (!seg.ok()) return segment_failed(seg.status());
   MappedFilePtr file = *seg;
   if (static_cast<uint64_t>(total) + kBlankRecordMinSize > file->free_space()) {
     // Close this segment with a blank record and move to the next one.
@@ -194,13 +196,7 @@ AppendResult LocalCommitLog::append_locked(EncodedMessages& msgs) {
       file->publish(free);  // fewer than 8 bytes left: never happens with our rule; skip them
     }
     seg = files_.last_for_append(0);
-    if (!seg.ok()) {
-      r.status = seg.status().code() == common::Code::kNoSpace ? PutStatus::kDiskFull
-                                                               : PutStatus::kCreateMappedFileFailed;
-      r.remark = seg.status().to_string();
-      if (r.status == PutStatus::kDiskFull) disk_full_.store(true);
-      return r;
-    }
+    if (!seg.ok()) return segment_failed(seg.status());
     file = *seg;
     if (static_cast<uint64_t>(total) + kBlankRecordMinSize > file->free_space()) {
       r.status = PutStatus::kMessageIllegal;

@@ -11,6 +11,7 @@
 #include "dledger/entry_log.h"
 #include "remoting/client.h"
 #include "store/file_system.h"
+#include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +52,9 @@ namespace rmq::dledger {
 namespace {
 
 using namespace std::chrono_literals;
+using testutil::free_ports;
+using testutil::spawn;
+using testutil::wait_exit;
 using SteadyTime = std::chrono::steady_clock::time_point;
 using remoting::RemotingCommand;
 
@@ -108,60 +112,6 @@ uint32_t chain_digest(uint32_t crc, const Entry& e) {
   head[16] = static_cast<uint8_t>(e.type);
   crc = common::crc32(head, sizeof(head), crc);
   return e.data ? common::crc32(e.data->data(), e.data->size(), crc) : crc;
-}
-
-// Free loopback ports: bound to port 0 together (so they differ), then released for the nodes.
-std::vector<uint16_t> free_ports(int n) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  for (int i = 0; i < n; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) break;
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ports.push_back(ntohs(addr.sin_port));
-    fds.push_back(fd);
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
-
-// fork + exec with stdout/stderr appended to `log_path`; the child dies with this process.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {  // only async-signal-safe calls until exec
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits up to `limit` for `pid`; returns its wait status, or nullopt on timeout.
-std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = now() + limit;
-  while (true) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0) return std::nullopt;
-    if (now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
 }
 
 struct NodeProc {

@@ -3,6 +3,7 @@
 // acknowledged entry is in every surviving log, identically.
 #include "dledger/memory_log_storage.h"
 #include "dledger/net/raft_node.h"
+#include "tests/testutil/wait.h"
 
 #include <gtest/gtest.h>
 
@@ -17,15 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
+using testutil::eventually;
 
 struct Member {
   MemoryLogStorage storage;  // the driver is its only writer; read after stop()
@@ -125,7 +118,9 @@ TEST_F(RaftNodeLoopbackTest, ReplicatesAndFailsOverWithoutLosingAcknowledgedEntr
   const NodeId l = leader();
   const LogIndex commit = members_[l]->node->commit_index();
   for (auto& [id, m] : members_) {
-    if (m->running) ASSERT_TRUE(eventually([&] { return m->node->commit_index() >= commit; }));
+    if (m->running) {
+      ASSERT_TRUE(eventually([&] { return m->node->commit_index() >= commit; }));
+    }
   }
   std::vector<NodeId> alive;
   for (auto& [id, m] : members_) {

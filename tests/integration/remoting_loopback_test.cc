@@ -6,6 +6,7 @@
 #include "remoting/client.h"
 #include "remoting/frame_codec.h"
 #include "remoting/server.h"
+#include "tests/testutil/wait.h"
 
 #include <gtest/gtest.h>
 
@@ -34,14 +35,8 @@ constexpr int32_t kLater = 9005;
 constexpr int32_t kSilent = 9006;  // processed, never answered
 
 template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::yield();
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
+bool eventually(Pred pred) {
+  return testutil::eventually(pred, 10s);
 }
 
 RemotingCommand echo_request(std::string_view body) {
