@@ -1,0 +1,36 @@
+#include "namesrv/namesrv_config.h"
+
+namespace rmq::namesrv {
+
+common::ConfigSchema make_namesrv_schema(NamesrvConfig& c) {
+  common::ConfigSchema s("namesrv");
+  s.add_int("listenPort", &c.listen_port)
+      .range(0, 65535)
+      .help("TCP port clients and brokers connect to (0: any free port).");
+  s.add_string("bindAddress", &c.bind_address).help("Address the listening socket binds to.");
+  s.add_int("serverWorkerThreads", &c.server_worker_threads)
+      .range(1, 256)
+      .help("Threads running request handlers.");
+  s.add_int("serverSelectorThreads", &c.server_selector_threads)
+      .range(1, 64)
+      .help("Remoting I/O threads.");
+  s.add_int("serverThreadPoolQueueCapacity", &c.server_thread_pool_queue_capacity)
+      .range(1, 10'000'000)
+      .help("Requests queued for the handler threads before SYSTEM_BUSY.");
+  s.add_int("brokerExpirySeconds", &c.broker_expiry_seconds)
+      .range(1, 86'400)
+      .help("A broker that has not registered for this long is removed from the routes.");
+  s.add_duration_ms("scanNotActiveBrokerIntervalMs", &c.scan_not_active_broker_interval)
+      .range(10, 3'600'000)
+      .help("How often expired brokers are looked for.");
+  s.add_bool("orderMessageEnable", &c.order_message_enable)
+      .help("Fill orderTopicConf of routes from the ORDER_TOPIC_CONFIG KV namespace.");
+  s.add_ignored("kvConfigPath", "the KV config is kept in memory only");
+  s.add_ignored("rocketmqHome", "no files are read from it");
+  s.add_ignored("configStorePath", "the configuration is not written back");
+  s.add_ignored("productEnvName", "not used");
+  s.add_ignored("clusterTest", "not used");
+  return s;
+}
+
+}  // namespace rmq::namesrv

@@ -1,0 +1,29 @@
+// NamesrvConfig: the NameServer's settings, read from a RocketMQ-style namesrv.conf plus command-
+// line overrides through common::ConfigSchema (keys keep RocketMQ's camelCase names). A plain
+// value built once on the main thread.
+#pragma once
+
+#include "common/config.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace rmq::namesrv {
+
+struct NamesrvConfig {
+  std::string bind_address = "0.0.0.0";
+  int32_t listen_port = 9876;  // 0: pick a free port
+  int32_t server_worker_threads = 8;
+  int32_t server_selector_threads = 3;  // remoting I/O threads
+  int32_t server_thread_pool_queue_capacity = 10000;
+  int64_t broker_expiry_seconds = 120;
+  std::chrono::milliseconds scan_not_active_broker_interval{5000};
+  bool order_message_enable = false;
+};
+
+// Binds every key to `config`'s fields (the fields' current values are the defaults).
+// REQUIRES: `config` outlives the schema.
+common::ConfigSchema make_namesrv_schema(NamesrvConfig& config);
+
+}  // namespace rmq::namesrv
