@@ -100,6 +100,7 @@ class NamesrvTest : public ::testing::Test {
   }
 
   remoting::Client client_{remoting::ClientOptions{}, common::SteadyClock::instance()};
+  common::ManualClock manual_clock_;  // declared before the controller: destroyed after it
   std::unique_ptr<NamesrvController> controller_;
   std::string addr_;
 };
@@ -201,7 +202,7 @@ TEST_F(NamesrvTest, NewLeaderTakesIdZeroAndStaleTermIsRefused) {
 }
 
 TEST_F(NamesrvTest, ScanThreadExpiresSilentBrokersByTheInjectedClock) {
-  common::ManualClock clock;
+  common::ManualClock& clock = manual_clock_;  // outlives the controller (TearDown stops it)
   NamesrvConfig config;
   config.scan_not_active_broker_interval = 10ms;
   start(clock, config);
