@@ -203,6 +203,9 @@ TEST_F(DLedgerStoreTest, FollowersRefuseSendsNamingTheLeader) {
   ASSERT_EQ(put(message("F", 0, "first")).status, store::PutStatus::kOk);
   for (auto& [id, s] : stores_) {
     if (logs_[id]->is_leader()) continue;
+    // A majority acknowledged the first send; the other follower may not have heard yet (it then
+    // says "no leader elected yet", which is true). Once it knows the leader, it names it.
+    ASSERT_TRUE(eventually([&] { return logs_[id]->node().leader_id() != dledger::kNoNode; }));
     std::promise<store::AppendResult> p;
     s->put_message(message("F", 0, "x"), [&](const store::AppendResult& r) { p.set_value(r); });
     auto r = p.get_future().get();
