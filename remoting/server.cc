@@ -91,8 +91,11 @@ std::vector<ConnectionPtr> Server::connections_snapshot() {
 }
 
 void Server::on_connection_closed(const ConnectionPtr& conn, const Status&) {
-  std::lock_guard lock(mu_);
-  connections_.erase(conn->id());
+  {
+    std::lock_guard lock(mu_);
+    connections_.erase(conn->id());
+  }
+  if (close_listener_) close_listener_(conn);
 }
 
 }  // namespace rmq::remoting

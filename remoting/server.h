@@ -7,6 +7,7 @@
 
 #include "remoting/endpoint.h"
 
+#include <functional>
 #include <mutex>
 #include <unordered_map>
 
@@ -29,6 +30,11 @@ class Server final : public RemotingEndpoint {
   uint16_t port() const { return port_; }
   size_t connection_count() const;
   std::vector<ConnectionPtr> connections() { return connections_snapshot(); }
+  // Called on an I/O thread after a client connection closed (e.g. to drop its consumers). Set
+  // before start().
+  void set_close_listener(std::function<void(const ConnectionPtr&)> l) {
+    close_listener_ = std::move(l);
+  }
 
  protected:
   std::vector<ConnectionPtr> connections_snapshot() override;
@@ -45,6 +51,7 @@ class Server final : public RemotingEndpoint {
   bool started_ = false;
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, ConnectionPtr> connections_;  // GUARDED_BY(mu_)
+  std::function<void(const ConnectionPtr&)> close_listener_;
 };
 
 }  // namespace rmq::remoting

@@ -40,6 +40,8 @@ struct AppendResult {
   int64_t queue_offset = 0;  // of the first record
   uint32_t msg_count = 0;
   int64_t store_timestamp = 0;
+  int64_t log_index = 0;  // replicated logs: the entry's index and term (0 otherwise)
+  int64_t log_term = 0;
   std::string remark;  // for errors
 };
 using AppendCallback = std::function<void(const AppendResult&)>;

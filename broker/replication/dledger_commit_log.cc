@@ -45,7 +45,47 @@ Result<int64_t> DLedgerCommitLog::recover(const store::Checkpoint&, bool) {
     end = loc.position + static_cast<int64_t>(loc.size);
   }
   confirm_.store(end, std::memory_order_release);
+  term_.store(entries_->hard_state().term.value(), std::memory_order_release);
+  apply_metadata_until(commit);
   return end;
+}
+
+void DLedgerCommitLog::apply_metadata_until(LogIndex commit) {
+  if (!meta_apply_) return;
+  if (meta_scanned_ < entries_->first_index() - 1) meta_scanned_ = entries_->first_index() - 1;
+  while (meta_scanned_ < commit) {
+    const LogIndex i = meta_scanned_ + 1;
+    auto loc = entries_->locate(i);
+    if (!loc.ok()) {
+      common::logger("broker")->error("metadata apply: cannot locate entry {}: {}", i.value(),
+                                      loc.status().to_string());
+      return;
+    }
+    auto type = entries_->read_at(loc->position + EntryLog::kTypeOffset, 1);
+    if (!type.ok()) return;
+    if (static_cast<dledger::EntryType>(type->bytes[0]) == dledger::EntryType::kMetadata) {
+      auto body = entries_->read_at(loc->position + EntryLog::body_offset(),
+                                    loc->size - EntryLog::body_offset());
+      if (!body.ok()) {
+        common::logger("broker")->error("metadata apply: cannot read entry {}: {}", i.value(),
+                                        body.status().to_string());
+        return;
+      }
+      meta_apply_(i, body->bytes);
+    }
+    meta_scanned_ = i;
+  }
+}
+
+void DLedgerCommitLog::propose_metadata(std::string data, std::function<void(Status)> done) {
+  if (!running_.load() || !node_ || !node_->serving()) {
+    done(Status::unavailable(not_leader_remark()));
+    return;
+  }
+  node_->propose(dledger::EntryType::kMetadata, std::make_shared<std::string>(std::move(data)),
+                 [done = std::move(done)](Result<dledger::net::Committed> c) {
+                   done(c.ok() ? Status::ok() : c.status());
+                 });
 }
 
 void DLedgerCommitLog::start() {
@@ -73,6 +113,7 @@ void DLedgerCommitLog::start() {
   node_->set_commit_listener([this](LogIndex commit) { on_commit(commit); });
   node_->set_role_listener([this](const dledger::SoftState& ss) {
     if (ss.role != dledger::Role::kLeader) accepting_.store(false);
+    term_.store(ss.term.value(), std::memory_order_release);
     std::string what = std::string("role ") + dledger::to_string(ss.role) + " term " +
                        std::to_string(ss.term.value());
     if (ss.leader != dledger::kNoNode) {
@@ -104,6 +145,7 @@ void DLedgerCommitLog::on_commit(LogIndex commit) {
                                     loc.status().to_string());
     return;
   }
+  apply_metadata_until(commit);
   confirm_.store(loc->position + static_cast<int64_t>(loc->size), std::memory_order_release);
   if (hooks_.on_confirm) hooks_.on_confirm();
 }
@@ -186,6 +228,8 @@ void DLedgerCommitLog::append(store::EncodedMessages msgs, store::AppendCallback
         res.queue_offset = first_qo;
         res.msg_count = count;
         res.store_timestamp = store_ts;
+        res.log_index = c->index.value();
+        res.log_term = c->term.value();
         if (res.status == store::PutStatus::kOk && first_ack_pending_.exchange(false)) {
           record("first acknowledged send (entry " + std::to_string(c->index.value()) + ")");
         }

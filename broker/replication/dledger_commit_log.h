@@ -75,20 +75,41 @@ class DLedgerCommitLog final : public store::CommitLog {
   };
   // The most recent events (at most 64), oldest first.
   std::vector<TimelineEvent> timeline() const;
+  // Adds a broker-side step (e.g. "route published") to the timeline.
+  void note(std::string what) { record(std::move(what)); }
 
   // Raft role changes for the broker (leader => master); runs on the node thread.
   void set_role_listener(std::function<void(const dledger::SoftState&)> l) {
     role_listener_ = std::move(l);
   }
   bool is_leader() const { return node_ && node_->is_leader(); }
+
+  // Replicated metadata (DESIGN.md "Metadata travels through the same log"): entries of type
+  // kMetadata, applied on every node in log order. `apply` runs for each committed metadata entry
+  // after `applied` (what the caller's state already holds): in recover() for those known
+  // committed at start, then on the node thread as commits arrive. Set before load().
+  using MetadataApplier = std::function<void(dledger::LogIndex, common::ByteView)>;
+  void set_metadata_applier(MetadataApplier apply, dledger::LogIndex applied) {
+    meta_apply_ = std::move(apply);
+    meta_scanned_ = applied;
+  }
+  // Leader only; `done` runs on the node thread after the entry committed and was applied here,
+  // or with an error (not the leader / leadership lost: the entry may still commit later).
+  void propose_metadata(std::string data, std::function<void(common::Status)> done);
+  // Raft term of this node (0 before start), for send responses and registration.
+  int64_t term() const { return term_.load(std::memory_order_acquire); }
+  const DLedgerOptions& options() const { return options_; }
   // Accepting sends: leader, no-op committed, dispatch caught up, queue offsets rebuilt.
   bool writable();
+  // Why sends are refused here, naming the leader when known (SERVICE_NOT_AVAILABLE's remark).
+  std::string not_writable_reason() const { return not_leader_remark(); }
   dledger::net::RaftNode& node() { return *node_; }
   uint16_t port() const { return transport_->port(); }
   dledger::EntryLog& entry_log() { return *entries_; }
 
  private:
   void on_commit(dledger::LogIndex commit);
+  void apply_metadata_until(dledger::LogIndex commit);
   void record(std::string what);
   std::string not_leader_remark() const;
 
@@ -106,6 +127,9 @@ class DLedgerCommitLog final : public store::CommitLog {
   std::atomic<bool> disk_full_{false};
   std::atomic<bool> running_{false};
   std::atomic<bool> first_ack_pending_{false};  // the next acknowledged send is recorded
+  std::atomic<int64_t> term_{0};
+  MetadataApplier meta_apply_;
+  dledger::LogIndex meta_scanned_;  // node thread (recover() before start): entries looked at
   mutable std::mutex timeline_mu_;
   std::deque<TimelineEvent> timeline_;  // GUARDED_BY(timeline_mu_)
 };

@@ -219,8 +219,9 @@ void RaftNode::handle_ready() {
     // Commit first: entries committed in the same Ready that deposed us still succeeded.
     if (rd.commit.value() > commit_.load()) {
       commit_.store(rd.commit.value(), std::memory_order_release);
-      complete_committed(rd.commit);
+      // Listener first: committed metadata is applied before its proposer hears of the commit.
       if (commit_listener_) commit_listener_(rd.commit);
+      complete_committed(rd.commit);
     }
     if (rd.soft_state) {
       const bool was_leader = leader_.load();
@@ -236,8 +237,8 @@ void RaftNode::handle_ready() {
   // advance() may have committed more (the leader's own persistence counts).
   if (raft_->commit().value() > commit_.load()) {
     commit_.store(raft_->commit().value(), std::memory_order_release);
-    complete_committed(raft_->commit());
     if (commit_listener_) commit_listener_(raft_->commit());
+    complete_committed(raft_->commit());
   }
   serving_.store(raft_->serving(), std::memory_order_release);
 }

@@ -76,6 +76,9 @@ class MetaBatch {
     std::string value;
   };
   const std::vector<Op>& ops() const { return ops_; }
+  // Adds an op whose key and value are already encoded (meta_codec.h), e.g. decoded from a
+  // replicated metadata entry.
+  void add(Op op) { ops_.push_back(std::move(op)); }
 
  private:
   std::vector<Op> ops_;

@@ -1,0 +1,90 @@
+// BrokerConfig: the broker's settings, read from a RocketMQ-style broker.conf plus command-line
+// overrides through common::ConfigSchema (RocketMQ's key names, so an existing broker.conf works;
+// keys we do not use are accepted and listed as ignored). validate() checks what a schema cannot:
+// the DLedger peer list, the self id, the advertised address. A plain value built on the main
+// thread; `runtime` fields may later change through UPDATE_BROKER_CONFIG (guarded by the broker).
+#pragma once
+
+#include "common/config.h"
+#include "common/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rmq::broker {
+
+struct BrokerConfig {
+  // Identity and addresses.
+  std::string broker_cluster_name = "DefaultCluster";
+  std::string broker_name = "broker-a";
+  int64_t broker_id = 0;                 // classic mode only; DLedger mode derives it from the role
+  std::string broker_ip1 = "127.0.0.1";  // advertised to clients (routes, STOREHOST, msgIds)
+  std::string bind_address = "0.0.0.0";
+  int32_t listen_port = 10911;
+  std::string namesrv_addr = "127.0.0.1:9876";  // "host:port;host:port"
+  // Store.
+  std::string store_path_root_dir = "/tmp/raftmq/store";
+  int64_t mapped_file_size_commit_log = 1024ll * 1024 * 1024;
+  int64_t mapped_file_size_consume_queue = 300000 * 20;
+  std::string flush_disk_type = "ASYNC_FLUSH";  // or SYNC_FLUSH
+  int32_t max_message_size = 4 * 1024 * 1024;
+  int32_t file_reserved_time_hours = 72;
+  int32_t disk_max_used_space_ratio = 75;
+  int64_t max_hash_slot_num = 5'000'000;
+  int64_t max_index_num = 20'000'000;
+  // Mode.
+  bool enable_dledger = true;  // enableDLegerCommitLog; false: local single node
+  std::string dledger_group = "broker-a";
+  std::string dledger_peers;  // "n1-127.0.0.1:40911;n2-...;n3-..."
+  std::string dledger_self_id = "n1";
+  int32_t raft_tick_ms = 100;
+  int32_t raft_election_ticks = 10;
+  std::string preferred_leader_id;  // "" or "n2"
+  // Topics and groups.
+  bool auto_create_topic_enable = true;
+  bool auto_create_subscription_group = true;
+  int32_t default_topic_queue_nums = 8;
+  int32_t broker_permission = 6;
+  // Threads.
+  int32_t send_message_thread_pool_nums = 4;
+  int32_t pull_message_thread_pool_nums = 8;
+  int32_t admin_broker_thread_pool_nums = 4;
+  int32_t client_manage_thread_pool_nums = 4;
+  int32_t server_selector_threads = 3;
+  int32_t thread_pool_queue_capacity = 10000;
+  // Behaviour.
+  bool long_polling_enable = true;
+  std::chrono::milliseconds short_polling_time{1000};
+  std::string message_delay_level = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+  std::chrono::milliseconds register_name_server_period{30000};
+  std::chrono::milliseconds channel_expired_timeout{120000};
+  int32_t max_trans_msg_per_pull = 32;
+  // Slave reads: suggest a follower when a consumer lags by more than this share of memory.
+  bool slave_read_enable = true;
+  int32_t access_message_in_memory_max_ratio = 40;
+};
+
+// Binds every key to `config`'s fields (the fields' current values are the defaults).
+// REQUIRES: `config` outlives the schema.
+common::ConfigSchema make_broker_schema(BrokerConfig& config);
+
+// One DLedger peer: id "n1" -> 1.
+struct PeerAddress {
+  uint32_t id = 0;
+  std::string host;
+  uint16_t port = 0;
+  std::string address() const { return host + ":" + std::to_string(port); }
+};
+// Parses "n1-host:port;n2-host:port" (hostnames may contain '-'); errors name the bad part.
+[[nodiscard]] common::Result<std::vector<PeerAddress>> parse_dledger_peers(std::string_view text);
+// "n3" -> 3.
+[[nodiscard]] common::Result<uint32_t> parse_node_id(std::string_view text);
+// Semantic checks after the schema applied (peers, self id among them, unique ids, flush type).
+[[nodiscard]] common::Status validate(const BrokerConfig& config);
+// The namesrv addresses of "a:1;b:2".
+std::vector<std::string> split_namesrv_addr(std::string_view text);
+
+}  // namespace rmq::broker

@@ -1,0 +1,30 @@
+#include "broker/broker_context.h"
+
+#include "broker/replication/dledger_commit_log.h"
+
+namespace rmq::broker {
+
+bool BrokerContext::writable_node() const { return dledger == nullptr || dledger->writable(); }
+
+std::string BrokerContext::not_writable_reason() const {
+  if (dledger == nullptr) return "service not available now";
+  return dledger->not_writable_reason();
+}
+
+int64_t BrokerContext::broker_id() const {
+  if (dledger == nullptr) return config.broker_id;
+  return dledger->is_leader() ? 0 : static_cast<int64_t>(dledger->options().self.value());
+}
+
+int64_t BrokerContext::raft_term() const { return dledger == nullptr ? 0 : dledger->term(); }
+
+int64_t BrokerContext::follower_for_reads() const {
+  if (dledger == nullptr) return 0;
+  const auto leader = dledger->node().leader_id();
+  for (const auto& [id, addr] : dledger->options().peers) {
+    if (id != leader) return static_cast<int64_t>(id.value());
+  }
+  return 0;
+}
+
+}  // namespace rmq::broker
