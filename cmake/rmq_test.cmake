@@ -1,17 +1,24 @@
-# rmq_add_test(NAME name SOURCES a.cc b.cc DEPS lib... LABELS unit|integration|jepsen|compat [TIMEOUT s])
+# rmq_add_test(NAME name SOURCES a.cc b.cc DEPS lib... LABELS unit|integration|jepsen|compat [TIMEOUT s]
+#              [LOCK name])
+# LOCK: a ctest RESOURCE_LOCK, so tests sharing it never run at the same time (e.g. the ones
+# starting a whole cluster of processes on a 2-core machine).
 # Builds one GoogleTest binary and registers each of its tests with ctest under the given labels.
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
 function(rmq_add_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;TIMEOUT;LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} rmq_testutil GTest::gtest GTest::gtest_main
                                           rmq_warnings)
+  set(lock_props)
+  if(T_LOCK)
+    set(lock_props RESOURCE_LOCK ${T_LOCK})
+  endif()
   gtest_discover_tests(${T_NAME}
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ${lock_props}
     DISCOVERY_TIMEOUT 60)
 endfunction()

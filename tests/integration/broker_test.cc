@@ -1,0 +1,490 @@
+// The broker end to end with our own remoting client against real processes on loopback: a
+// raftmq-namesrv and a three-node DLedger group (tests/testutil/cluster.h). Produces and consumes
+// with keys and tags, tag filtering, query by key and by msgId, long-polling wake-up, delay
+// level 1, send-back to %RETRY% then %DLQ%, failover under a producer with retries (no
+// acknowledged message lost, committed offsets and a new topic survive), and bad input.
+#include "common/json.h"
+#include "remoting/client.h"
+#include "remoting/request_code.h"
+#include "store/message.h"
+#include "tests/testutil/cluster.h"
+#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/wait.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace rmq {
+namespace {
+
+using namespace std::chrono_literals;
+using remoting::RemotingCommand;
+using remoting::RequestCode;
+
+struct Sent {
+  int32_t code = -1;
+  std::string remark;
+  std::string msg_id;
+  int32_t queue = -1;
+  int64_t offset = -1;
+  std::map<std::string, std::string> ext;
+};
+
+struct Pulled {
+  int32_t code = -1;
+  int64_t next = 0;
+  std::vector<std::pair<store::MessageView, std::string>> msgs;  // view + its bytes owner
+  std::string remark;
+  std::vector<std::string> keys, tags, bodies, props;
+  std::vector<int64_t> offsets, phys;
+  std::vector<int32_t> reconsume;
+};
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Ports are picked free but may be taken by another test between picking and binding: a
+    // failed start is retried with new ports.
+    common::Status st;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      testutil::LocalClusterOptions o;
+      o.namesrv_bin = RMQ_NAMESRV_BIN;
+      o.broker_bin = RMQ_BROKER_BIN;
+      o.base_dir = dir_.path() / ("try" + std::to_string(attempt));
+      cluster_ = std::make_unique<testutil::LocalCluster>(o);
+      st = cluster_->start();
+      if (st.is_ok()) break;
+      (void)cluster_->stop_all();
+    }
+    ASSERT_TRUE(st.is_ok()) << st.to_string();
+    auto l = cluster_->wait_leader(30s);
+    ASSERT_TRUE(l.has_value());
+    leader_ = *l;
+  }
+  void TearDown() override {
+    if (cluster_) (void)cluster_->stop_all();
+  }
+
+  remoting::Client& client() { return cluster_->client(); }
+
+  Sent send(const std::string& addr, const std::string& topic, const std::string& body,
+            const std::string& tags = "", const std::string& keys = "", int queue = 0,
+            const std::string& extra_props = "", int reconsume = 0, int max_reconsume = 16) {
+    auto req = RemotingCommand::request(RequestCode::kSendMessageV2);
+    req.ext_fields.set("a", "PG");
+    req.ext_fields.set("b", topic);
+    req.ext_fields.set("c", "TBW102");
+    req.ext_fields.set("d", 4);
+    req.ext_fields.set("e", queue);
+    req.ext_fields.set("f", 0);
+    req.ext_fields.set("g", 1700000000000);
+    req.ext_fields.set("h", 0);
+    std::string props = extra_props;
+    if (!tags.empty()) store::append_property(props, "TAGS", tags);
+    if (!keys.empty()) store::append_property(props, "KEYS", keys);
+    req.ext_fields.set("i", props);
+    req.ext_fields.set("j", reconsume);
+    req.ext_fields.set("k", "false");
+    req.ext_fields.set("l", max_reconsume);
+    req.body = common::Buffer(std::string_view(body));
+    Sent s;
+    auto r = client().invoke_sync(addr, std::move(req), 5s);
+    if (!r.ok()) {
+      s.remark = r.status().to_string();
+      return s;
+    }
+    s.code = r->code;
+    s.remark = r->remark.value_or("");
+    for (const auto& [k, v] : r->ext_fields.entries()) s.ext[k] = v;
+    if (r->code == 0) {
+      s.msg_id = *r->ext("msgId");
+      s.queue = static_cast<int32_t>(*r->ext_int("queueId"));
+      s.offset = *r->ext_int("queueOffset");
+    }
+    return s;
+  }
+
+  Pulled pull(const std::string& addr, const std::string& group, const std::string& topic,
+              int queue, int64_t offset, const std::string& sub = "*", int64_t suspend_ms = 0) {
+    auto req = RemotingCommand::request(RequestCode::kPullMessage);
+    req.ext_fields.set("consumerGroup", group);
+    req.ext_fields.set("topic", topic);
+    req.ext_fields.set("queueId", queue);
+    req.ext_fields.set("queueOffset", offset);
+    req.ext_fields.set("maxMsgNums", 32);
+    req.ext_fields.set("sysFlag", suspend_ms > 0 ? 2 | 4 : 4);
+    req.ext_fields.set("commitOffset", 0);
+    req.ext_fields.set("suspendTimeoutMillis", suspend_ms);
+    req.ext_fields.set("subscription", sub);
+    req.ext_fields.set("subVersion", 0);
+    Pulled p;
+    auto r = client().invoke_sync(addr, std::move(req), 30s);
+    if (!r.ok()) {
+      p.remark = r.status().to_string();
+      return p;
+    }
+    p.code = r->code;
+    p.remark = r->remark.value_or("");
+    EXPECT_NE(r->ext("nextBeginOffset"), nullptr);
+    EXPECT_NE(r->ext("minOffset"), nullptr);
+    EXPECT_NE(r->ext("maxOffset"), nullptr);
+    EXPECT_NE(r->ext("suggestWhichBrokerId"), nullptr);
+    p.next = r->ext_int("nextBeginOffset").value_or(-1);
+    common::ByteView b(r->body.data(), r->body.size());
+    while (!b.empty()) {
+      auto m = store::decode_message(b, true);
+      EXPECT_TRUE(m.ok()) << m.status().to_string();
+      if (!m.ok()) break;
+      p.keys.emplace_back(store::find_property(m->properties, "KEYS").value_or(""));
+      p.tags.emplace_back(store::find_property(m->properties, "TAGS").value_or(""));
+      p.bodies.emplace_back(reinterpret_cast<const char*>(m->body.data()), m->body.size());
+      p.props.emplace_back(m->properties);
+      p.offsets.push_back(m->queue_offset);
+      p.phys.push_back(m->physical_offset);
+      p.reconsume.push_back(m->reconsume_times);
+      b = b.subspan(static_cast<size_t>(m->total_size));
+    }
+    return p;
+  }
+
+  // Everything in (topic, queue) from `from` on, by pulling until caught up.
+  Pulled drain(const std::string& addr, const std::string& group, const std::string& topic,
+               int queue, int64_t from = 0, const std::string& sub = "*") {
+    Pulled all;
+    int64_t off = from;
+    for (int i = 0; i < 1000; ++i) {
+      Pulled p = pull(addr, group, topic, queue, off, sub);
+      all.code = p.code;
+      if (p.code != 0 && p.code != 20) break;
+      for (size_t k = 0; k < p.keys.size(); ++k) {
+        all.keys.push_back(p.keys[k]);
+        all.tags.push_back(p.tags[k]);
+        all.bodies.push_back(p.bodies[k]);
+        all.props.push_back(p.props[k]);
+        all.offsets.push_back(p.offsets[k]);
+        all.phys.push_back(p.phys[k]);
+        all.reconsume.push_back(p.reconsume[k]);
+      }
+      off = p.next;
+    }
+    all.next = off;
+    return all;
+  }
+
+  std::string leader_addr() { return cluster_->broker_addr(leader_); }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<testutil::LocalCluster> cluster_;
+  int leader_ = 0;
+};
+
+TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
+  ASSERT_TRUE(cluster_->create_topic("T1", 4).is_ok());
+  const std::string addr = leader_addr();
+  std::set<std::string> acked;
+  std::map<std::string, std::string> id_of;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string key = "k-" + std::to_string(i);
+    Sent s =
+        send(addr, "T1", "body-" + std::to_string(i), i % 2 == 0 ? "TagA" : "TagB", key, i % 4);
+    ASSERT_EQ(s.code, 0) << s.remark;
+    EXPECT_EQ(s.ext["durability"], "majority-memory");
+    EXPECT_FALSE(s.ext["raftTerm"].empty());
+    EXPECT_FALSE(s.ext["raftIndex"].empty());
+    acked.insert(key);
+    id_of[key] = s.msg_id;
+  }
+  // A fresh group gets every message once, from every node (followers serve committed data).
+  for (int node = 0; node < 3; ++node) {
+    std::multiset<std::string> got;
+    for (int q = 0; q < 4; ++q) {
+      Pulled p = drain(cluster_->broker_addr(node), "G-fresh", "T1", q);
+      got.insert(p.keys.begin(), p.keys.end());
+    }
+    EXPECT_EQ(got.size(), 1000u) << "node " << node;
+    EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), acked) << "node " << node;
+  }
+  // Tag filter: only TagA comes back.
+  size_t tag_a = 0;
+  for (int q = 0; q < 4; ++q) {
+    Pulled p = drain(addr, "G-tag", "T1", q, 0, "TagA");
+    for (const auto& t : p.tags) EXPECT_EQ(t, "TagA");
+    tag_a += p.tags.size();
+  }
+  EXPECT_EQ(tag_a, 500u);
+
+  // Query by key (12) and by msgId (33).
+  {
+    auto req = RemotingCommand::request(RequestCode::kQueryMessage);
+    req.ext_fields.set("topic", "T1");
+    req.ext_fields.set("key", "k-77");
+    req.ext_fields.set("maxNum", 32);
+    req.ext_fields.set("beginTimestamp", 0);
+    req.ext_fields.set("endTimestamp", INT64_MAX);
+    auto r = client().invoke_sync(addr, std::move(req), 5s);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->code, 0) << r->remark.value_or("");
+    auto m = store::decode_message(common::ByteView(r->body.data(), r->body.size()), true);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(store::find_property(m->properties, "KEYS").value_or(""), "k-77");
+    auto miss = RemotingCommand::request(RequestCode::kQueryMessage);
+    miss.ext_fields.set("topic", "T1");
+    miss.ext_fields.set("key", "no-such-key");
+    miss.ext_fields.set("maxNum", 32);
+    miss.ext_fields.set("beginTimestamp", 0);
+    miss.ext_fields.set("endTimestamp", INT64_MAX);
+    auto r2 = client().invoke_sync(addr, std::move(miss), 5s);
+    ASSERT_TRUE(r2.ok());
+    EXPECT_EQ(r2->code, 22);
+  }
+  {
+    auto parsed = store::parse_msg_id(id_of["k-500"]);
+    ASSERT_TRUE(parsed.has_value());
+    auto req = RemotingCommand::request(RequestCode::kViewMessageById);
+    req.ext_fields.set("offset", parsed->second);
+    // Any node answers: the bytes at an offset are the same on every replica.
+    auto r = client().invoke_sync(cluster_->broker_addr((leader_ + 1) % 3), std::move(req), 5s);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->code, 0);
+    auto m = store::decode_message(common::ByteView(r->body.data(), r->body.size()), true);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(store::find_property(m->properties, "KEYS").value_or(""), "k-500");
+  }
+
+  // Long polling: a pull at the end of the queue is held and answered when a message arrives.
+  const int64_t end = drain(addr, "G-lp", "T1", 2).next;
+  std::atomic<int64_t> answered_at{0};
+  Pulled held;
+  std::thread t([&] {
+    held = pull(addr, "G-lp", "T1", 2, end, "*", 15000);
+    answered_at = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+  });
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(answered_at.load(), 0) << "the pull was not held";
+  const auto sent_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(send(addr, "T1", "wake", "TagA", "k-wake", 2).code, 0);
+  t.join();
+  const double wake_ms = static_cast<double>(answered_at.load() -
+                                             std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 sent_at.time_since_epoch())
+                                                 .count()) /
+                         1000.0;
+  std::printf("long-poll wake-up %.2f ms after the send was issued\n", wake_ms);
+  EXPECT_EQ(held.code, 0);
+  ASSERT_EQ(held.keys.size(), 1u);
+  EXPECT_EQ(held.keys[0], "k-wake");
+  EXPECT_LT(wake_ms, 1000.0);  // far below the 15 s hold; the figure is reported above
+}
+
+TEST_F(BrokerTest, DelayLevelRetryAndDlq) {
+  ASSERT_TRUE(cluster_->create_topic("TD", 1).is_ok());
+  const std::string addr = leader_addr();
+  std::string props;
+  store::append_property(props, "DELAY", "1");
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(send(addr, "TD", "delayed", "TagD", "k-delay", 0, props).code, 0);
+  Pulled p;
+  ASSERT_TRUE(testutil::eventually(
+      [&] {
+        p = pull(addr, "G-d", "TD", 0, 0);
+        return !p.keys.empty();
+      },
+      10s));
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 1s);
+  std::printf("delay level 1 delivered after %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
+  EXPECT_EQ(p.keys[0], "k-delay");
+  EXPECT_FALSE(store::find_property(p.props[0], "REAL_TOPIC").has_value());
+
+  // Send-back with a max of 2: two retries through %RETRY%G-r, then %DLQ%G-r.
+  ASSERT_EQ(send(addr, "TD", "fails", "TagF", "k-fail", 0).code, 0);
+  Pulled orig = drain(addr, "G-r", "TD", 0);
+  ASSERT_EQ(orig.keys.back(), "k-fail");
+  int64_t phys = orig.phys.back();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto back = RemotingCommand::request(RequestCode::kConsumerSendMsgBack);
+    back.version = 121;
+    back.ext_fields.set("offset", phys);
+    back.ext_fields.set("group", "G-r");
+    back.ext_fields.set("delayLevel", 1);  // 1 s, to keep the test short
+    back.ext_fields.set("originMsgId", "ORIG");
+    back.ext_fields.set("originTopic", "TD");
+    back.ext_fields.set("unitMode", "false");
+    back.ext_fields.set("maxReconsumeTimes", 2);
+    auto r = client().invoke_sync(addr, std::move(back), 5s);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->code, 0) << r->remark.value_or("");
+    if (attempt == 2) break;
+    Pulled retry;
+    ASSERT_TRUE(testutil::eventually(
+        [&] {
+          retry = drain(addr, "G-r", "%RETRY%G-r", 0);
+          return retry.keys.size() == static_cast<size_t>(attempt + 1);
+        },
+        15s))
+        << "attempt " << attempt;
+    EXPECT_EQ(retry.keys.back(), "k-fail");
+    EXPECT_EQ(retry.reconsume.back(), attempt + 1);
+    EXPECT_EQ(store::find_property(retry.props.back(), "RETRY_TOPIC").value_or(""), "TD");
+    EXPECT_EQ(store::find_property(retry.props.back(), "ORIGIN_MESSAGE_ID").value_or(""), "ORIG");
+    phys = retry.phys.back();
+  }
+  Pulled dlq;
+  ASSERT_TRUE(testutil::eventually(
+      [&] {
+        dlq = drain(addr, "G-dlq-reader", "%DLQ%G-r", 0);
+        return !dlq.keys.empty();
+      },
+      10s));
+  EXPECT_EQ(dlq.keys[0], "k-fail");
+}
+
+TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
+  ASSERT_TRUE(cluster_->create_topic("TF", 2).is_ok());
+  std::string addr = leader_addr();
+  std::set<std::string> acked;
+  for (int i = 0; i < 200; ++i) {
+    Sent s = send(addr, "TF", "b", "", "pre-" + std::to_string(i), i % 2);
+    ASSERT_EQ(s.code, 0) << s.remark;
+    acked.insert("pre-" + std::to_string(i));
+  }
+  // A committed consumer offset and a new topic, both acknowledged before the kill.
+  auto upd = RemotingCommand::request(RequestCode::kUpdateConsumerOffset);
+  upd.ext_fields.set("consumerGroup", "G-f");
+  upd.ext_fields.set("topic", "TF");
+  upd.ext_fields.set("queueId", 0);
+  upd.ext_fields.set("commitOffset", 57);
+  auto ur = client().invoke_sync(addr, std::move(upd), 5s);
+  ASSERT_TRUE(ur.ok());
+  ASSERT_EQ(ur->code, 0);
+  ASSERT_TRUE(cluster_->create_topic("TF-new", 3).is_ok());
+
+  // A producer with retries keeps sending while the leader is killed.
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::thread producer([&] {
+    int i = 0;
+    while (!stop.load()) {
+      const std::string key = "during-" + std::to_string(i++);
+      for (int attempt = 0; attempt < 50 && !stop.load(); ++attempt) {
+        std::string target;
+        {
+          auto m = cluster_->namesrv_master_addr();
+          target = m.value_or(addr);
+        }
+        Sent s = send(target, "TF", "b", "", key, i % 2);
+        if (s.code == 0) {
+          std::lock_guard lock(mu);
+          acked.insert(key);
+          break;
+        }
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+  });
+  std::this_thread::sleep_for(500ms);
+  const auto killed_at = std::chrono::steady_clock::now();
+  cluster_->kill9(leader_);
+  auto next = cluster_->wait_leader(30s);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_NE(*next, leader_);
+  std::printf("new leader n%d serving %lld ms after kill -9\n", *next + 1,
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - killed_at)
+                                         .count()));
+  std::this_thread::sleep_for(1s);
+  stop.store(true);
+  producer.join();
+  const std::string new_addr = cluster_->broker_addr(*next);
+
+  std::set<std::string> got;
+  for (int q = 0; q < 2; ++q) {
+    Pulled p = drain(new_addr, "G-after", "TF", q);
+    got.insert(p.keys.begin(), p.keys.end());
+  }
+  std::lock_guard lock(mu);
+  for (const auto& k : acked) EXPECT_TRUE(got.contains(k)) << "acknowledged " << k << " lost";
+
+  auto q = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
+  q.ext_fields.set("consumerGroup", "G-f");
+  q.ext_fields.set("topic", "TF");
+  q.ext_fields.set("queueId", 0);
+  auto qr = client().invoke_sync(new_addr, std::move(q), 5s);
+  ASSERT_TRUE(qr.ok());
+  EXPECT_EQ(qr->code, 0);
+  EXPECT_EQ(qr->ext("offset") ? *qr->ext("offset") : "", "57");
+  auto route = cluster_->route("TF-new");
+  ASSERT_TRUE(route.ok()) << route.status().to_string();
+  EXPECT_EQ(send(new_addr, "TF-new", "x", "", "after", 2).code, 0);
+}
+
+TEST_F(BrokerTest, BadInputGetsDocumentedErrors) {
+  ASSERT_TRUE(cluster_->create_topic("TB", 1).is_ok());
+  const std::string addr = leader_addr();
+  Sent ok = send(addr, "TB", "kept", "", "k-kept", 0);
+  ASSERT_EQ(ok.code, 0);
+
+  // Unknown topic whose default topic does not allow auto-creation.
+  {
+    auto req = RemotingCommand::request(RequestCode::kSendMessageV2);
+    for (auto [k, v] : std::map<std::string, std::string>{{"a", "PG"},
+                                                          {"b", "NoSuchTopic"},
+                                                          {"c", "NoDefault"},
+                                                          {"d", "4"},
+                                                          {"e", "0"},
+                                                          {"f", "0"},
+                                                          {"g", "1"},
+                                                          {"h", "0"},
+                                                          {"i", ""}}) {
+      req.ext_fields.set(k, v);
+    }
+    req.body = common::Buffer(std::string_view("x"));
+    auto r = client().invoke_sync(addr, std::move(req), 5s);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->code, 17);
+    EXPECT_NE(r->remark.value_or("").find("not exist"), std::string::npos);
+  }
+  Sent long_name = send(addr, std::string(200, 'a'), "x");
+  EXPECT_EQ(long_name.code, 13);
+  EXPECT_NE(long_name.remark.find("127"), std::string::npos) << long_name.remark;
+  Sent bad_chars = send(addr, "bad topic!", "x");
+  EXPECT_EQ(bad_chars.code, 13);
+  EXPECT_NE(bad_chars.remark.find("illegal"), std::string::npos) << bad_chars.remark;
+  Sent big = send(addr, "TB", std::string(4 * 1024 * 1024 + 1, 'x'));
+  EXPECT_EQ(big.code, 13);
+  EXPECT_NE(big.remark.find("body size"), std::string::npos) << big.remark;
+  std::string huge_props;
+  store::append_property(huge_props, "BIG", std::string(33 * 1024, 'p'));
+  Sent props = send(addr, "TB", "x", "", "", 0, huge_props);
+  EXPECT_EQ(props.code, 13);
+  EXPECT_NE(props.remark.find("properties"), std::string::npos) << props.remark;
+  Sent follower = send(cluster_->broker_addr((leader_ + 1) % 3), "TB", "x");
+  EXPECT_EQ(follower.code, 14);
+  EXPECT_NE(follower.remark.find("leader is n" + std::to_string(leader_ + 1)), std::string::npos)
+      << follower.remark;
+  Pulled illegal = pull(addr, "G-b", "TB", 0, 1000);
+  EXPECT_EQ(illegal.code, 21);
+  Pulled bad_queue = pull(addr, "G-b", "TB", 7, 0);
+  EXPECT_EQ(bad_queue.code, 1);
+  auto unknown = RemotingCommand::request(9999);
+  auto ur = client().invoke_sync(addr, std::move(unknown), 5s);
+  ASSERT_TRUE(ur.ok());
+  EXPECT_EQ(ur->code, 3);
+
+  // Nothing acknowledged was affected.
+  Pulled all = drain(addr, "G-b", "TB", 0);
+  ASSERT_EQ(all.keys.size(), 1u);
+  EXPECT_EQ(all.keys[0], "k-kept");
+}
+
+}  // namespace
+}  // namespace rmq
