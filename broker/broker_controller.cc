@@ -217,6 +217,37 @@ Status BrokerController::start() {
   Parts& p = *parts_;
   RMQ_RETURN_IF_ERROR(p.store->load());
 
+  p.registrar = std::make_unique<NamesrvRegistrar>(
+      split_namesrv_addr(config_.namesrv_addr), config_.register_name_server_period,
+      [this] {
+        Registration r;
+        r.cluster_name = config_.broker_cluster_name;
+        r.broker_name = config_.broker_name;
+        r.broker_addr = ctx_->broker_addr;
+        r.broker_id = ctx_->broker_id();
+        if (parts_->dledger != nullptr) r.raft_term = ctx_->raft_term();
+        r.body = registration_body();
+        return r;
+      },
+      clock_);
+  p.registrar->set_on_registered([this](const Registration& r, int ok) {
+    if (ok > 0 && r.broker_id == 0 && parts_->dledger != nullptr &&
+        parts_->publish_pending.exchange(false)) {
+      parts_->dledger->note("route published to " + std::to_string(ok) +
+                            " namesrv(s) as brokerId 0");
+    }
+  });
+  // The role-change handler: one thread, so changes apply in order.
+  p.role_pool = std::make_unique<common::ThreadPool>("role", 1, 1024);
+  if (p.dledger != nullptr) {
+    p.dledger->set_role_listener([this](const dledger::SoftState& ss) {
+      const bool leader = ss.role == dledger::Role::kLeader;
+      (void)parts_->role_pool->submit([this, leader] { on_role_change(leader); });
+    });
+  }
+  // The Raft node runs before the server accepts anything: every request may look at it.
+  RMQ_RETURN_IF_ERROR(p.store->start());
+
   remoting::ServerOptions so;
   so.bind_address = config_.bind_address;
   so.port = static_cast<uint16_t>(config_.listen_port);
@@ -284,36 +315,6 @@ Status BrokerController::start() {
   ctx_->broker_addr = addr;
   p.hold->start();
 
-  // The role-change handler: one thread, so changes apply in order.
-  p.role_pool = std::make_unique<common::ThreadPool>("role", 1, 1024);
-  if (p.dledger != nullptr) {
-    p.dledger->set_role_listener([this](const dledger::SoftState& ss) {
-      const bool leader = ss.role == dledger::Role::kLeader;
-      (void)parts_->role_pool->submit([this, leader] { on_role_change(leader); });
-    });
-  }
-  RMQ_RETURN_IF_ERROR(p.store->start());
-
-  p.registrar = std::make_unique<NamesrvRegistrar>(
-      split_namesrv_addr(config_.namesrv_addr), config_.register_name_server_period,
-      [this] {
-        Registration r;
-        r.cluster_name = config_.broker_cluster_name;
-        r.broker_name = config_.broker_name;
-        r.broker_addr = ctx_->broker_addr;
-        r.broker_id = ctx_->broker_id();
-        if (parts_->dledger != nullptr) r.raft_term = ctx_->raft_term();
-        r.body = registration_body();
-        return r;
-      },
-      clock_);
-  p.registrar->set_on_registered([this](const Registration& r, int ok) {
-    if (ok > 0 && r.broker_id == 0 && parts_->dledger != nullptr &&
-        parts_->publish_pending.exchange(false)) {
-      parts_->dledger->note("route published to " + std::to_string(ok) +
-                            " namesrv(s) as brokerId 0");
-    }
-  });
   p.registrar->start();
   if (p.dledger == nullptr) {
     (void)p.role_pool->submit([this] { on_role_change(true); });

@@ -3,8 +3,9 @@
 // 127.0.0.1) and the node scripts in tests/compat/alions, which print one JSON line per send ack
 // and per delivery. Checks: every acked message is consumed exactly once by a fresh group, a tag
 // subscription gets only its tags (filtered by the broker), a failing handler sees the message
-// again through %RETRY%<group> with reconsumeTimes > 0, and after maxReconsumeTimes the message
-// lands in %DLQ%<group>. node_modules comes from the ctest fixture alions_npm_install.
+// again through %RETRY%<group> with reconsumeTimes > 0, after maxReconsumeTimes the message lands
+// in %DLQ%<group>, and acked messages survive kill -9 of the leader and its restart. node_modules
+// comes from the ctest fixture alions_npm_install.
 #include "common/json.h"
 #include "remoting/remoting_command.h"
 #include "tests/testutil/cluster.h"
@@ -356,9 +357,17 @@ TEST_F(AliOnsTest, MessageFailingMaxReconsumeTimesGoesToDeadLetterQueue) {
   ASSERT_TRUE(both_seen) << c->describe();
   const bool in_dlq = eventually([&] { return max_offset(dlq, 0) == kCount; }, 20s);
   EXPECT_TRUE(in_dlq) << dlq << " max offset " << max_offset(dlq, 0).value_or(-1);
-  auto route = cluster_->route(dlq);
-  EXPECT_TRUE(route.ok()) << "the DLQ topic is registered with the namesrv: "
-                          << route.status().to_string();
+  // Registered with the namesrv right away, like %RETRY% (Java registers a topic it creates in
+  // the send-back path at once, not at the next periodic registration 30 s later).
+  std::string route_error;
+  const bool routed = eventually(
+      [&] {
+        auto r = cluster_->route(dlq);
+        if (!r.ok()) route_error = r.status().to_string();
+        return r.ok();
+      },
+      5s);
+  EXPECT_TRUE(routed) << "the DLQ topic is not registered with the namesrv: " << route_error;
 
   // Each key was delivered twice so far, first as the original and then as the retried copy. (A
   // broker that ignored maxReconsumeTimes would have put the copies in %RETRY% instead of the DLQ,
@@ -372,6 +381,79 @@ TEST_F(AliOnsTest, MessageFailingMaxReconsumeTimesGoesToDeadLetterQueue) {
   }
   for (const auto& [key, rts] : attempts) {
     EXPECT_EQ(rts, (std::vector<int64_t>{0, 1})) << key;
+  }
+  if (!routed) return;
+
+  // The dead letters are readable (perm 6, as Java 5.x): another group consumes %DLQ%<group> and
+  // gets each key once, with the original tag and reconsumeTimes 2 (the count goes up on the
+  // way to the DLQ too).
+  Script* reader = run("consumer", {"--topic=" + dlq, "--group=GID_alions_dlq_reader",
+                                    "--exit-after=" + std::to_string(kCount), "--linger-ms=2000",
+                                    "--timeout-ms=60000"});
+  ASSERT_EQ(reader->wait(90s), 0) << reader->describe();
+  std::set<std::string> dead_keys;
+  for (const auto& m : events_of(reader->events(), "msg")) {
+    EXPECT_TRUE(dead_keys.insert(m.get_string("key")).second) << "twice: " << m.dump();
+    EXPECT_EQ(m.get_string("queueTopic"), dlq) << m.dump();
+    EXPECT_EQ(m.get_string("tags"), "TagD") << m.dump();
+    EXPECT_EQ(m.get_int("reconsumeTimes"), 2) << m.dump();
+    EXPECT_FALSE(m.get_string("originMsgId").empty()) << m.dump();
+  }
+  EXPECT_EQ(dead_keys.size(), static_cast<size_t>(kCount));
+}
+
+TEST_F(AliOnsTest, AckedMessagesSurviveKillingTheLeaderAndItsRestart) {
+  constexpr int kBatch = 200;
+  const std::string topic = "AliOnsFailoverTopic";
+  ASSERT_NO_FATAL_FAILURE(start_cluster());
+  const auto created = cluster_->create_topic(topic, 4);
+  ASSERT_TRUE(created.is_ok()) << created.to_string();
+  auto acks = produce(topic, kBatch, "TagF", "before");
+  ASSERT_EQ(acks.size(), static_cast<size_t>(kBatch));
+
+  // kill -9 the leader; another node takes over and the namesrv publishes it as brokerId 0.
+  const auto old_leader = cluster_->leader();
+  ASSERT_TRUE(old_leader.has_value());
+  cluster_->kill9(*old_leader);
+  const auto new_leader = cluster_->wait_leader(30s);
+  ASSERT_TRUE(new_leader.has_value()) << "no new leader after killing " << *old_leader;
+  EXPECT_NE(*new_leader, *old_leader);
+
+  // A fresh producer process routes to the new leader; then the old leader comes back.
+  const auto after = produce(topic, kBatch, "TagF", "after");
+  ASSERT_EQ(after.size(), static_cast<size_t>(kBatch));
+  acks.insert(acks.end(), after.begin(), after.end());
+  const auto restarted = cluster_->restart(*old_leader);
+  ASSERT_TRUE(restarted.is_ok()) << restarted.to_string();
+  const bool rejoined = eventually(
+      [&] {
+        auto info = cluster_->runtime_info(*old_leader, 1s);
+        return info.ok() && (*info)["raftRole"] == "FOLLOWER";
+      },
+      30s);
+  EXPECT_TRUE(rejoined) << cluster_->read_log(*old_leader);
+
+  // Every acked message, from both terms, reaches a fresh group exactly once.
+  std::map<std::string, std::string> key_of;
+  for (const auto& a : acks) {
+    EXPECT_TRUE(key_of.emplace(a.get_string("msgId"), a.get_string("key")).second) << a.dump();
+  }
+  Script* c = run("consumer", {"--topic=" + topic, "--group=GID_alions_failover",
+                               "--exit-after=" + std::to_string(2 * kBatch), "--linger-ms=3000",
+                               "--timeout-ms=90000"});
+  ASSERT_EQ(c->wait(120s), 0) << c->describe();
+  std::map<std::string, int> seen;
+  for (const auto& m : events_of(c->events(), "msg")) {
+    ++seen[m.get_string("msgId")];
+    auto it = key_of.find(m.get_string("msgId"));
+    if (it == key_of.end()) {
+      ADD_FAILURE() << "consumed a message that was never acked: " << m.dump();
+    } else {
+      EXPECT_EQ(m.get_string("key"), it->second) << m.dump();
+    }
+  }
+  for (const auto& [id, key] : key_of) {
+    EXPECT_EQ(seen[id], 1) << key << " (" << id << ")";
   }
 }
 

@@ -22,6 +22,7 @@ using remoting::RemotingCommand;
 using remoting::RequestCode;
 
 constexpr int32_t kSuccess = static_cast<int32_t>(remoting::ResponseCode::kSuccess);
+constexpr int kExitBind = 3;  // raftmq-namesrv and raftmq-broker: cannot listen on a port
 
 std::string loopback(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
@@ -33,6 +34,15 @@ std::string describe_wait_status(int st) {
 
 void append_line(const std::string& path, const std::string& line) {
   std::ofstream(path, std::ios::app) << line << '\n';
+}
+
+std::string tail_of(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  if (s.size() > max_bytes) s = "...\n" + s.substr(s.size() - max_bytes);
+  return s;
 }
 
 // The id-0 address of `broker_name` in a ClusterInfo or TopicRouteData brokerData object.
@@ -47,15 +57,12 @@ std::optional<std::string> master_of(const Json& broker_data) {
 }  // namespace
 
 LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {
-  const auto ports = free_ports(1 + 2 * options_.brokers);
-  namesrv_port_ = ports.at(0);
   for (int i = 0; i < options_.brokers; ++i) {
     Node n;
     n.id = "n" + std::to_string(i + 1);
-    n.port = ports.at(1 + i);
-    n.raft_port = ports.at(1 + options_.brokers + i);
     nodes_.push_back(n);
   }
+  pick_ports();
   remoting::ClientOptions copts;
   copts.connect_timeout = 2s;
   client_ = std::make_unique<remoting::Client>(copts, common::SteadyClock::instance());
@@ -74,11 +81,23 @@ LocalCluster::~LocalCluster() {
   client_->stop();
 }
 
+void LocalCluster::pick_ports() {
+  const auto ports = free_ports(1 + 2 * size());
+  namesrv_port_ = ports.at(0);
+  for (int i = 0; i < size(); ++i) {
+    nodes_[i].port = ports.at(1 + i);
+    nodes_[i].raft_port = ports.at(1 + size() + i);
+  }
+}
+
 std::string LocalCluster::namesrv_addr() const { return loopback(namesrv_port_); }
 std::string LocalCluster::broker_addr(int i) const { return loopback(nodes_.at(i).port); }
 std::string LocalCluster::node_id(int i) const { return nodes_.at(i).id; }
 std::string LocalCluster::log_path(int i) const {
   return (options_.base_dir / (nodes_.at(i).id + ".log")).string();
+}
+std::string LocalCluster::out_path(int i) const {
+  return (options_.base_dir / (nodes_.at(i).id + ".out")).string();
 }
 std::string LocalCluster::namesrv_log_path() const {
   return (options_.base_dir / "namesrv.log").string();
@@ -91,12 +110,10 @@ std::filesystem::path LocalCluster::store_dir(int i) const {
 }
 
 std::string LocalCluster::read_log(int i, size_t max_bytes) const {
-  std::ifstream in(i < 0 ? namesrv_log_path() : log_path(i), std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.size() > max_bytes) s = "...\n" + s.substr(s.size() - max_bytes);
-  return s;
+  if (i < 0) return tail_of(namesrv_log_path(), max_bytes);
+  // stdout/stderr first (short: crashes, sanitizer reports), then the log's tail.
+  return "[" + out_path(i) + "]\n" + tail_of(out_path(i), max_bytes / 4) + "[" + log_path(i) +
+         "]\n" + tail_of(log_path(i), max_bytes);
 }
 
 Status LocalCluster::write_broker_conf(int i) const {
@@ -133,8 +150,9 @@ Status LocalCluster::spawn_broker(int i) {
   std::filesystem::create_directories(store_dir(i), ec);
   if (ec) return Status::io_error("cannot create " + store_dir(i).string() + ": " + ec.message());
   append_line(log_path(i), "=== LocalCluster: starting " + n.id + " ===");
+  append_line(out_path(i), "=== LocalCluster: starting " + n.id + " ===");
   n.pid = spawn({options_.broker_bin, "--config=" + conf_path(i), "--log_file=" + log_path(i)},
-                log_path(i));
+                out_path(i));
   if (n.pid <= 0) {
     n.pid = -1;
     return Status::io_error("cannot spawn " + options_.broker_bin);
@@ -144,11 +162,13 @@ Status LocalCluster::spawn_broker(int i) {
 
 Status LocalCluster::wait_runtime_info(int i, std::chrono::milliseconds limit) {
   std::string last_error = "no answer";
+  bool exited_on_bind = false;
   const bool up = eventually(
       [&] {
         // An exited process will never answer: stop waiting at once.
         if (auto st = wait_exit(nodes_.at(i).pid, 0ms)) {
           last_error = nodes_.at(i).id + " exited (" + describe_wait_status(*st) + ")";
+          exited_on_bind = WIFEXITED(*st) && WEXITSTATUS(*st) == kExitBind;
           nodes_.at(i).pid = -1;
           return true;
         }
@@ -158,9 +178,10 @@ Status LocalCluster::wait_runtime_info(int i, std::chrono::milliseconds limit) {
       },
       limit);
   if (up && nodes_.at(i).pid > 0) return Status::ok();
-  return Status::unavailable(nodes_.at(i).id + " at " + broker_addr(i) +
-                             " does not answer runtime info: " + last_error + " (see " +
-                             log_path(i) + ")");
+  const std::string what = nodes_.at(i).id + " at " + broker_addr(i) +
+                           " does not answer runtime info: " + last_error + " (see " + log_path(i) +
+                           ")";
+  return exited_on_bind ? Status::already_exists(what) : Status::unavailable(what);
 }
 
 Status LocalCluster::start() {
@@ -168,21 +189,43 @@ Status LocalCluster::start() {
   std::filesystem::create_directories(options_.base_dir, ec);
   if (ec) return Status::io_error("cannot create " + options_.base_dir.string());
   if (namesrv_pid_ > 0) return Status::invalid_argument("already started");
+  // A port picked free may be taken before the process binds it (exit 3): start over with new
+  // ports, at most three times. Any other failure is returned as it is.
+  Status st;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) {
+      (void)stop_all(10s);
+      for (int i = 0; i < size(); ++i) std::filesystem::remove_all(store_dir(i), ec);
+      pick_ports();
+    }
+    st = start_once();
+    if (st.code() != common::Code::kAlreadyExists) return st;
+  }
+  return st;
+}
 
+Status LocalCluster::start_once() {
   namesrv_pid_ = spawn({options_.namesrv_bin, "--listenPort=" + std::to_string(namesrv_port_),
                         "--bindAddress=127.0.0.1"},
                        namesrv_log_path());
   if (namesrv_pid_ <= 0) return Status::io_error("cannot spawn " + options_.namesrv_bin);
+  bool ns_bind_failed = false;
   const bool ns_up = eventually(
       [&] {
+        if (auto st = wait_exit(namesrv_pid_, 0ms)) {
+          ns_bind_failed = WIFEXITED(*st) && WEXITSTATUS(*st) == kExitBind;
+          namesrv_pid_ = -1;
+          return true;
+        }
         auto r = client_->invoke_sync(
             namesrv_addr(), RemotingCommand::request(RequestCode::kGetBrokerClusterInfo), 1s);
         return r.ok() && r->code == kSuccess;
       },
       options_.start_timeout);
-  if (!ns_up) {
-    return Status::unavailable("namesrv at " + namesrv_addr() + " does not answer (see " +
-                               namesrv_log_path() + ")");
+  if (!ns_up || namesrv_pid_ <= 0) {
+    const std::string what =
+        "namesrv at " + namesrv_addr() + " does not answer (see " + namesrv_log_path() + ")";
+    return ns_bind_failed ? Status::already_exists(what) : Status::unavailable(what);
   }
 
   for (int i = 0; i < size(); ++i) {
@@ -205,6 +248,7 @@ void LocalCluster::kill9(int i) {
   (void)wait_exit(n.pid, 10s);
   n.pid = -1;
   append_line(log_path(i), "=== LocalCluster: SIGKILL " + n.id + " ===");
+  append_line(out_path(i), "=== LocalCluster: SIGKILL " + n.id + " ===");
 }
 
 Status LocalCluster::stop_pid(pid_t& pid, const std::string& what,

@@ -43,7 +43,9 @@ class LocalCluster {
 
   // Writes the configs, starts the namesrv and every broker, and waits until the namesrv answers,
   // every broker answers GET_BROKER_RUNTIME_INFO and one of them is an active leader that the
-  // namesrv lists as brokerId 0. The error names the step and the log to read.
+  // namesrv lists as brokerId 0. The error names the step and the log to read. A process that
+  // exits 3 (its port was taken after it was picked) makes it start over on new ports, at most
+  // three times in all.
   common::Status start();
 
   int size() const { return static_cast<int>(nodes_.size()); }
@@ -51,12 +53,13 @@ class LocalCluster {
   std::string broker_addr(int i) const;  // client-facing "127.0.0.1:<listenPort>" of node i
   std::string node_id(int i) const;      // "n1", "n2", ...
   std::string log_path(int i) const;     // --log_file of node i
+  std::string out_path(int i) const;     // stdout and stderr of node i
   std::string namesrv_log_path() const;
   std::string conf_path(int i) const;
   std::filesystem::path store_dir(int i) const;
   bool running(int i) const { return nodes_.at(i).pid > 0; }
-  // Log of node i (or of the namesrv for i = -1), for failure messages; at most the last
-  // `max_bytes` bytes.
+  // For failure messages: the tails of node i's stdout/stderr and log (or of the namesrv's output
+  // for i = -1), about `max_bytes` of each.
   std::string read_log(int i, size_t max_bytes = 16 * 1024) const;
 
   // SIGKILL node i and reap it. No-op when it is not running.
@@ -98,6 +101,8 @@ class LocalCluster {
     uint16_t raft_port = 0;
     pid_t pid = -1;
   };
+  void pick_ports();
+  common::Status start_once();
   common::Status write_broker_conf(int i) const;
   common::Status spawn_broker(int i);
   common::Status wait_runtime_info(int i, std::chrono::milliseconds limit);

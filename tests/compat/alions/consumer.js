@@ -2,7 +2,7 @@
 'use strict';
 // A clustering push consumer (ali-ons) that prints one JSON line per delivery to its handler:
 //   {"event":"msg","result":"ok"|"fail","msgId":..,"originMsgId":..,"key":..,"tags":..,
-//    "topic":"T","queueTopic":"%RETRY%G"|"T","broker":..,"queue":0,"offset":5,"reconsumeTimes":1,
+//    "topic":"T","queueTopic":"%RETRY%G"|"T","queue":0,"offset":5,"reconsumeTimes":1,
 //    "at":<ms since the epoch>}
 // `topic` is the message's original topic (ali-ons maps a retried copy back to it); `queueTopic`
 // is the queue it was pulled from. `msgId` is the stored copy's id; a retried copy has a new one and
@@ -66,20 +66,24 @@ async function main() {
     rebalanceInterval: args.rebalanceMs,
   }));
   consumer.on('error', err => logger.warn('consumer error:', err && err.message || err));
-  if (args.reportPulled) {
-    // ali-ons drops messages whose tag is not subscribed after the pull; report what arrived.
-    const pull = consumer.pullKernelImpl.bind(consumer);
-    consumer.pullKernelImpl = async (...pullArgs) => {
-      const result = await pull(...pullArgs);
-      for (const msg of result.msgFoundList || []) {
+  // The queue topic of every pulled message by msgId: ali-ons hands a %RETRY% message to the
+  // original topic's handler without its queue and with msg.topic already set back. And, when
+  // asked, every pulled message before ali-ons' own tag filter drops the unsubscribed ones.
+  const queueTopicOf = new Map();
+  const pull = consumer.pullKernelImpl.bind(consumer);
+  consumer.pullKernelImpl = async (...pullArgs) => {
+    const result = await pull(...pullArgs);
+    for (const msg of result.msgFoundList || []) {
+      queueTopicOf.set(msg.msgId, msg.topic);
+      if (args.reportPulled) {
         emit({
           event: 'pulled', msgId: msg.msgId, key: msg.keys || null, tags: msg.tags || null,
           queueTopic: msg.topic, queue: msg.queueId, offset: Number(msg.queueOffset),
         });
       }
-      return result;
-    };
-  }
+    }
+    return result;
+  };
 
   let delivered = 0;
   let okCount = 0;
@@ -113,7 +117,7 @@ async function main() {
       }
     };
 
-    consumer.subscribe(args.topic, args.subscription, async (msg, mq) => {
+    consumer.subscribe(args.topic, args.subscription, async msg => {
       delivered++;
       const key = msg.keys || null;
       const fail = args.failTimes > 0 && msg.reconsumeTimes < args.failTimes &&
@@ -121,7 +125,7 @@ async function main() {
       emit({
         event: 'msg', result: fail ? 'fail' : 'ok', msgId: msg.msgId,
         originMsgId: msg.originMessageId || null, key, tags: msg.tags || null, topic: msg.topic,
-        queueTopic: mq && mq.topic, broker: mq && mq.brokerName, queue: mq ? mq.queueId : msg.queueId,
+        queueTopic: queueTopicOf.get(msg.msgId) || null, queue: msg.queueId,
         offset: Number(msg.queueOffset), reconsumeTimes: msg.reconsumeTimes, at: Date.now(),
       });
       if (fail) throw new Error(`failing on purpose (reconsumeTimes=${msg.reconsumeTimes})`);
