@@ -388,6 +388,7 @@ void SendMessageProcessor::send_back(const remoting::RequestContext&, RemotingCo
               "could not create " + m.topic + ": " + std::string(t.status().message())));
           return;
         }
+        ctx_.register_now();  // a %RETRY%/%DLQ% topic created here must be routable at once
         m.queue_id = static_cast<int32_t>(round_robin_.fetch_add(1) %
                                           static_cast<uint32_t>(std::max(1, t->write_queue_nums)));
         (void)queues;
