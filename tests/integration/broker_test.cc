@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -202,10 +203,17 @@ TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
   // A fresh group gets every message once, from every node (followers serve committed data).
   for (int node = 0; node < 3; ++node) {
     std::multiset<std::string> got;
-    for (int q = 0; q < 4; ++q) {
-      Pulled p = drain(cluster_->broker_addr(node), "G-fresh", "T1", q);
-      got.insert(p.keys.begin(), p.keys.end());
-    }
+    // Dispatch follows the commit asynchronously (and a follower learns the commit a beat later).
+    EXPECT_TRUE(testutil::eventually(
+        [&] {
+          got.clear();
+          for (int q = 0; q < 4; ++q) {
+            Pulled p = drain(cluster_->broker_addr(node), "G-fresh", "T1", q);
+            got.insert(p.keys.begin(), p.keys.end());
+          }
+          return got.size() >= 1000;
+        },
+        10s));
     EXPECT_EQ(got.size(), 1000u) << "node " << node;
     EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), acked) << "node " << node;
   }
@@ -307,8 +315,14 @@ TEST_F(BrokerTest, DelayLevelRetryAndDlq) {
 
   // Send-back with a max of 2: two retries through %RETRY%G-r, then %DLQ%G-r.
   ASSERT_EQ(send(addr, "TD", "fails", "TagF", "k-fail", 0).code, 0);
-  Pulled orig = drain(addr, "G-r", "TD", 0);
-  ASSERT_EQ(orig.keys.back(), "k-fail");
+  // Dispatch follows the commit asynchronously: the message is readable shortly after its ack.
+  Pulled orig;
+  ASSERT_TRUE(testutil::eventually(
+      [&] {
+        orig = drain(addr, "G-r", "TD", 0);
+        return !orig.keys.empty() && orig.keys.back() == "k-fail";
+      },
+      10s));
   int64_t phys = orig.phys.back();
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto back = RemotingCommand::request(RequestCode::kConsumerSendMsgBack);
@@ -407,11 +421,17 @@ TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
   const std::string new_addr = cluster_->broker_addr(*next);
 
   std::set<std::string> got;
-  for (int q = 0; q < 2; ++q) {
-    Pulled p = drain(new_addr, "G-after", "TF", q);
-    got.insert(p.keys.begin(), p.keys.end());
-  }
   std::lock_guard lock(mu);
+  EXPECT_TRUE(testutil::eventually(
+      [&] {
+        got.clear();
+        for (int q = 0; q < 2; ++q) {
+          Pulled p = drain(new_addr, "G-after", "TF", q);
+          got.insert(p.keys.begin(), p.keys.end());
+        }
+        return std::includes(got.begin(), got.end(), acked.begin(), acked.end());
+      },
+      10s));
   for (const auto& k : acked) EXPECT_TRUE(got.contains(k)) << "acknowledged " << k << " lost";
 
   auto q = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
