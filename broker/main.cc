@@ -39,28 +39,9 @@ using namespace rmq;
 constexpr int kExitConfig = 2;
 constexpr int kExitBind = 3;
 
-bool valid_log_level(const std::string& l) {
-  for (const char* ok : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
-    if (l == ok) return true;
-  }
-  return false;
-}
-
 int run() {
-  if (!valid_log_level(FLAGS_log_level)) {
-    std::fprintf(stderr, "raftmq-broker: --log_level: unknown level '%s'\n",
-                 FLAGS_log_level.c_str());
+  if (!common::init_main_logging("raftmq-broker", FLAGS_log_level, FLAGS_log_file))
     return kExitConfig;
-  }
-  common::LoggingOptions lo;
-  lo.level = FLAGS_log_level;
-  lo.file = FLAGS_log_file;
-  try {
-    common::init_logging(lo);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "raftmq-broker: --log_file: %s\n", e.what());
-    return kExitConfig;
-  }
 
   broker::BrokerConfig config;
   common::ConfigSchema schema = broker::make_broker_schema(config);
@@ -91,12 +72,7 @@ int run() {
               config.enable_dledger ? "dledger" : "local");
   std::fflush(stdout);
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = common::wait_for_stop_signal();
   common::logger("broker")->info("signal {}: stopping", sig);
   controller.stop();
   spdlog::shutdown();
@@ -106,11 +82,7 @@ int run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rmq::common::block_stop_signals();  // every thread inherits the mask; main takes the signals
 
   gflags::SetUsageMessage(
       "the raftmq broker: raftmq-broker [--config=broker.conf] [--listenPort=10911] "

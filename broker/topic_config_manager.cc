@@ -39,7 +39,8 @@ TopicConfigManager::TopicConfigManager(Options options, store::MetaStore& meta, 
     sys(kAutoCreateTopicKey, options_.default_topic_queue_nums, options_.default_topic_queue_nums,
         kPermRead | kPermWrite | kPermInherit);
   }
-  sys(kScheduleTopic, options_.schedule_levels, options_.schedule_levels, kPermRead | kPermWrite);
+  sys(kScheduleTopicName, options_.schedule_levels, options_.schedule_levels,
+      kPermRead | kPermWrite);
   sys(options_.cluster_name, 16, 16, kPermRead | kPermWrite);
   sys(options_.broker_name, 1, 1, kPermRead | kPermWrite | kPermInherit);
   sys("OFFSET_MOVED_EVENT", 1, 1, kPermRead | kPermWrite);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "broker/replication/metadata_log.h"
+#include "broker/system_topics.h"
 #include "common/clock.h"
 #include "store/meta/meta_store.h"
 
@@ -18,10 +19,6 @@
 
 namespace rmq::broker {
 
-inline constexpr const char* kAutoCreateTopicKey = "TBW102";
-inline constexpr const char* kScheduleTopic = "SCHEDULE_TOPIC_XXXX";
-inline constexpr const char* kRetryGroupTopicPrefix = "%RETRY%";
-inline constexpr const char* kDlqGroupTopicPrefix = "%DLQ%";
 inline constexpr int32_t kPermRead = 4;
 inline constexpr int32_t kPermWrite = 2;
 inline constexpr int32_t kPermInherit = 1;

@@ -1,8 +1,14 @@
 #include "common/flags.h"
 
+#include "common/logging.h"
 #include "common/properties.h"
 
 #include <gflags/gflags.h>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <pthread.h>
 
 namespace rmq::common {
 namespace {
@@ -52,6 +58,51 @@ Status apply_config(ConfigSchema& schema, const std::string& config_file,
   RMQ_ASSIGN_OR_RETURN(ConfigOverrides set, parse_set_overrides(set_list));
   overrides.insert(overrides.end(), set.begin(), set.end());
   return schema.apply(file, overrides);
+}
+
+namespace {
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+}  // namespace
+
+void block_stop_signals() {
+  const sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+bool init_main_logging(std::string_view program, const std::string& level,
+                       const std::string& file) {
+  bool known = false;
+  for (const char* ok : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    known = known || level == ok;
+  }
+  const std::string prog(program);
+  if (!known) {
+    std::fprintf(stderr, "%s: --log_level: unknown level '%s'\n", prog.c_str(), level.c_str());
+    return false;
+  }
+  LoggingOptions lo;
+  lo.level = level;
+  lo.file = file;
+  try {
+    init_logging(lo);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: --log_file: %s\n", prog.c_str(), e.what());
+    return false;
+  }
+  return true;
+}
+
+int wait_for_stop_signal() {
+  const sigset_t set = stop_signals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
 }
 
 }  // namespace rmq::common

@@ -25,4 +25,13 @@ ConfigOverrides flag_overrides(const ConfigSchema& schema);
 [[nodiscard]] Status apply_config(ConfigSchema& schema, const std::string& config_file,
                                   std::string_view set_list);
 
+// The rest of a server main's boilerplate. block_stop_signals() first in main() (every thread
+// then inherits the mask); init_main_logging() checks --log_level/--log_file and sets logging up,
+// printing "<program>: <reason>" to stderr and returning false when it cannot;
+// wait_for_stop_signal() blocks until SIGINT or SIGTERM and returns it.
+void block_stop_signals();
+[[nodiscard]] bool init_main_logging(std::string_view program, const std::string& level,
+                                     const std::string& file);
+int wait_for_stop_signal();
+
 }  // namespace rmq::common

@@ -36,28 +36,9 @@ using namespace rmq;
 constexpr int kExitConfig = 2;
 constexpr int kExitBind = 3;
 
-bool valid_log_level(const std::string& l) {
-  for (const char* ok : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
-    if (l == ok) return true;
-  }
-  return false;
-}
-
 int run() {
-  if (!valid_log_level(FLAGS_log_level)) {
-    std::fprintf(stderr, "raftmq-namesrv: --log_level: unknown level '%s'\n",
-                 FLAGS_log_level.c_str());
+  if (!common::init_main_logging("raftmq-namesrv", FLAGS_log_level, FLAGS_log_file))
     return kExitConfig;
-  }
-  common::LoggingOptions lo;
-  lo.level = FLAGS_log_level;
-  lo.file = FLAGS_log_file;
-  try {
-    common::init_logging(lo);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "raftmq-namesrv: --log_file: %s\n", e.what());
-    return kExitConfig;
-  }
 
   namesrv::NamesrvConfig config;
   common::ConfigSchema schema = namesrv::make_namesrv_schema(config);
@@ -83,12 +64,7 @@ int run() {
   common::logger("namesrv")->info("raftmq-namesrv listening on {}:{}", config.bind_address,
                                   controller.port());
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = common::wait_for_stop_signal();
   common::logger("namesrv")->info("signal {}: stopping", sig);
   controller.stop();
   spdlog::shutdown();
@@ -98,12 +74,7 @@ int run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Every thread inherits this mask; the main thread takes the signals with sigwait().
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rmq::common::block_stop_signals();  // every thread inherits the mask; main takes the signals
 
   gflags::SetUsageMessage(
       "the raftmq NameServer: raftmq-namesrv [--config=namesrv.conf] [--listenPort=9876] "

@@ -147,7 +147,7 @@ void SendMessageProcessor::send(const remoting::RequestContext& rc, RemotingComm
     return;
   }
   if (h.topic == kAutoCreateTopicKey ||
-      (ctx_.topics.is_system_topic(h.topic) && h.topic != kScheduleTopic &&
+      (ctx_.topics.is_system_topic(h.topic) && h.topic != kScheduleTopicName &&
        h.topic.rfind("SELF_TEST", 0) != 0)) {
     responder.respond(
         reply(req, ResponseCode::kNoPermission,

@@ -6,6 +6,7 @@
 // save_progress and restored from the replicated copy at start_leading. Thread-safe.
 #pragma once
 
+#include "broker/system_topics.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "store/commit_log.h"
@@ -26,8 +27,6 @@
 
 namespace rmq::broker {
 
-// (topic_config_manager.h has the same name as kScheduleTopic, a const char*.)
-inline constexpr std::string_view kScheduleTopicName = "SCHEDULE_TOPIC_XXXX";
 inline constexpr std::string_view kDefaultMessageDelayLevel =
     "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
 
