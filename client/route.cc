@@ -1,0 +1,146 @@
+#include "client/route.h"
+
+#include "common/json.h"
+#include "remoting/request_code.h"
+
+#include <algorithm>
+
+namespace rmq::client {
+
+using common::Json;
+using common::Result;
+using common::Status;
+
+std::vector<std::string> split_addresses(std::string_view list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t end = list.find(';', start);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view p = list.substr(start, end - start);
+    while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
+    while (!p.empty() && p.back() == ' ') p.remove_suffix(1);
+    if (!p.empty()) out.emplace_back(p);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<QueueRef> TopicRoute::publish_queues() const {
+  std::vector<QueueRef> out;
+  for (const auto& b : brokers) {
+    if ((b.perm & 2) == 0 || !b.addrs.contains(0)) continue;
+    for (int32_t q = 0; q < b.write_queues; ++q) out.push_back({topic, b.broker_name, q});
+  }
+  return out;
+}
+
+std::vector<QueueRef> TopicRoute::subscribe_queues() const {
+  std::vector<QueueRef> out;
+  for (const auto& b : brokers) {
+    if ((b.perm & 4) == 0) continue;
+    for (int32_t q = 0; q < b.read_queues; ++q) out.push_back({topic, b.broker_name, q});
+  }
+  return out;
+}
+
+std::string TopicRoute::master_addr(const std::string& broker_name) const {
+  for (const auto& b : brokers) {
+    if (b.broker_name != broker_name) continue;
+    auto it = b.addrs.find(0);
+    return it == b.addrs.end() ? std::string() : it->second;
+  }
+  return {};
+}
+
+Result<TopicRoute> parse_topic_route(const std::string& topic, std::string_view body) {
+  Json::ParseOptions po;
+  po.allow_unquoted_int_keys = true;
+  RMQ_ASSIGN_OR_RETURN(Json j, Json::parse(body, po));
+  TopicRoute r;
+  r.topic = topic;
+  std::map<std::string, BrokerRoute> by_name;
+  if (const Json* bds = j.find("brokerDatas"); bds != nullptr && bds->is_array()) {
+    for (const Json& bd : bds->items()) {
+      BrokerRoute b;
+      b.cluster = bd.get_string("cluster");
+      b.broker_name = bd.get_string("brokerName");
+      if (const Json* addrs = bd.find("brokerAddrs"); addrs != nullptr && addrs->is_object()) {
+        for (const auto& m : addrs->members()) {
+          try {
+            b.addrs[std::stoll(m.first)] = m.second.text();
+          } catch (...) {
+            return Status::invalid_argument("route of " + topic + ": bad brokerId '" + m.first +
+                                            "'");
+          }
+        }
+      }
+      by_name[b.broker_name] = std::move(b);
+    }
+  }
+  if (const Json* qds = j.find("queueDatas"); qds != nullptr && qds->is_array()) {
+    for (const Json& qd : qds->items()) {
+      auto& b = by_name[qd.get_string("brokerName")];
+      if (b.broker_name.empty()) b.broker_name = qd.get_string("brokerName");
+      b.read_queues = static_cast<int32_t>(qd.get_int("readQueueNums"));
+      b.write_queues = static_cast<int32_t>(qd.get_int("writeQueueNums"));
+      b.perm = static_cast<int32_t>(qd.get_int("perm"));
+    }
+  }
+  for (auto& [name, b] : by_name) r.brokers.push_back(std::move(b));
+  return r;
+}
+
+RouteCache::RouteCache(remoting::Client& client, std::string namesrv_list, common::Clock& clock,
+                       common::Duration max_age)
+    : client_(client), namesrvs_(split_addresses(namesrv_list)), clock_(clock), max_age_(max_age) {}
+
+void RouteCache::invalidate(const std::string& topic) {
+  std::lock_guard lock(mu_);
+  routes_.erase(topic);
+}
+
+Result<std::shared_ptr<const TopicRoute>> RouteCache::get(const std::string& topic, bool refresh) {
+  size_t start = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = routes_.find(topic);
+    if (!refresh && it != routes_.end() && clock_.now() - it->second->fetched < max_age_) {
+      return it->second;
+    }
+    start = next_ns_;
+  }
+  if (namesrvs_.empty()) return Status::invalid_argument("no NameServer address given");
+  std::string errors;
+  for (size_t k = 0; k < namesrvs_.size(); ++k) {
+    const std::string& ns = namesrvs_[(start + k) % namesrvs_.size()];
+    auto req = remoting::RemotingCommand::request(remoting::RequestCode::kGetRouteinfoByTopic);
+    req.ext_fields.set("topic", topic);
+    auto r = client_.invoke_sync(ns, std::move(req), std::chrono::seconds(3));
+    if (!r.ok()) {
+      errors += (errors.empty() ? "" : "; ") + ns + ": " + r.status().to_string();
+      continue;
+    }
+    if (r->code == 17) {
+      return Status::not_found("topic " + topic + " has no route (namesrv " + ns + ": " +
+                               r->remark.value_or("") + ")");
+    }
+    if (r->code != 0) {
+      errors += (errors.empty() ? "" : "; ") + ns + ": code " + std::to_string(r->code) + " " +
+                r->remark.value_or("");
+      continue;
+    }
+    auto route = parse_topic_route(
+        topic, std::string_view(reinterpret_cast<const char*>(r->body.data()), r->body.size()));
+    if (!route.ok()) return route.status();
+    route->fetched = clock_.now();
+    auto shared = std::make_shared<const TopicRoute>(std::move(route).value());
+    std::lock_guard lock(mu_);
+    routes_[topic] = shared;
+    next_ns_ = (start + k) % namesrvs_.size();
+    return shared;
+  }
+  return Status::unavailable("no NameServer answered for topic " + topic + ": " + errors);
+}
+
+}  // namespace rmq::client
