@@ -76,6 +76,12 @@ DataVersion TopicConfigManager::data_version() const {
   return version_;
 }
 
+void TopicConfigManager::bump_data_version() {
+  std::unique_lock lock(mu_);
+  version_.timestamp = clock_.wall_ms();
+  ++version_.counter;
+}
+
 bool TopicConfigManager::is_system_topic(const std::string& topic) const {
   return system_.contains(topic);
 }

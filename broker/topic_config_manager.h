@@ -47,6 +47,8 @@ class TopicConfigManager {
   std::optional<store::TopicConfig> find(const std::string& topic) const;
   std::vector<store::TopicConfig> all() const;
   DataVersion data_version() const;
+  // A change the NameServers must re-read although no topic changed (e.g. broker permission).
+  void bump_data_version();
   bool is_system_topic(const std::string& topic) const;
 
   // Creates or replaces `config` through the log; `done` runs once it is applied here.

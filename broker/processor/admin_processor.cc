@@ -253,6 +253,7 @@ RemotingCommand AdminProcessor::update_config(const RemotingCommand& req) {
     }
   }
   for (const auto& [k, entry] : props->entries()) ctx_.permission.store(std::stoi(entry.value));
+  ctx_.topics.bump_data_version();  // the NameServers re-read queue data only on a new version
   ctx_.register_now();
   return reply(req, ResponseCode::kSuccess);
 }
@@ -336,7 +337,7 @@ std::string AdminProcessor::raft_status_json() const {
   for (const auto& [id, addr] : opts.peers) {
     if (peers.size() > 1) peers += ',';
     common::append_json_string(peers, "n" + std::to_string(id.value()));
-    peers += R"({"address":)";
+    peers += R"(:{"address":)";
     std::string a;
     common::append_json_string(a, addr);
     peers += a;

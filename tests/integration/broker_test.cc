@@ -489,6 +489,27 @@ TEST_F(BrokerTest, MetadataSurvivesRestartOfTheWholeGroup) {
   EXPECT_EQ(send(cluster_->broker_addr(*l), "TR", "y", "", "k-r2", 0).code, 0);
 }
 
+TEST_F(BrokerTest, RaftStatusAndLeadershipTransfer) {
+  auto req = RemotingCommand::request(remoting::kRaftmqCodeBase + 10);  // RAFT_STATUS
+  auto r = client().invoke_sync(leader_addr(), std::move(req), 5s);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->code, 0);
+  auto j = common::Json::parse(
+      std::string_view(reinterpret_cast<const char*>(r->body.data()), r->body.size()));
+  ASSERT_TRUE(j.ok()) << j.status().to_string();
+  EXPECT_EQ(j->get_string("role"), "leader");
+  EXPECT_EQ(j->find("peers")->size(), 3u);
+  EXPECT_FALSE(j->find("timeline")->items().empty());
+
+  const int target = (leader_ + 1) % 3;
+  auto t = RemotingCommand::request(remoting::kRaftmqCodeBase + 11);  // TRANSFER_LEADER
+  t.ext_fields.set("target", "n" + std::to_string(target + 1));
+  auto tr = client().invoke_sync(leader_addr(), std::move(t), 10s);
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->code, 0) << tr->remark.value_or("");
+  EXPECT_TRUE(testutil::eventually([&] { return cluster_->wait_leader(1s) == target; }, 15s));
+}
+
 TEST_F(BrokerTest, BadInputGetsDocumentedErrors) {
   ASSERT_TRUE(cluster_->create_topic("TB", 1).is_ok());
   const std::string addr = leader_addr();
