@@ -1,8 +1,9 @@
 // raftmq consume: reads --topic as consumer --group from every queue of the route, one long-
 // polling pull chain per queue (PULL_MESSAGE with SUSPEND), and prints keys, tags, msgId, queue and
 // offset of each message (one JSON object per line with --json). A group without a committed
-// offset starts --from first|last|timestamp; offsets are committed every second and at the end.
-// Stops after --count messages, or when every queue is caught up, unless --follow.
+// offset starts --from first|last|timestamp; offsets are committed every second and at the end,
+// never past a message that was not printed. Stops after --count messages (unlimited when --count
+// is not given), or when every queue is caught up, unless --follow. Exit 1 when a pull failed.
 #include "client/message_codec.h"
 #include "client/route.h"
 #include "common/clock.h"
@@ -40,6 +41,8 @@ struct QueueState {
 int consume(const std::vector<std::string>&) {
   if (FLAGS_topic.empty()) return fail("consume", "--topic is required");
   const std::string group = FLAGS_group.empty() ? "raftmq_cli_consumer" : FLAGS_group;
+  // --count is shared with produce (default 1); consume reads everything unless it is given.
+  const int64_t limit = gflags::GetCommandLineFlagInfoOrDie("count").is_default ? 0 : FLAGS_count;
   if (FLAGS_from != "first" && FLAGS_from != "last" && FLAGS_from != "timestamp") {
     return fail("consume", "--from must be first, last or timestamp");
   }
@@ -93,6 +96,7 @@ int consume(const std::vector<std::string>&) {
   int64_t printed = 0;
   int active = 0;
   bool stop = false;
+  bool failed = false;  // a pull failed: exit 1
   std::vector<std::vector<std::string>> rows;
   auto commit = [&](QueueState& st) {
     int64_t offset = 0;
@@ -133,13 +137,25 @@ int consume(const std::vector<std::string>&) {
           if (!r.ok()) {
             std::fprintf(stderr, "raftmq consume: %s: %s\n", s.addr.c_str(),
                          r.status().to_string().c_str());
+            failed = true;
             again = false;
           } else if (r->code == 0) {
             auto msgs =
                 client::decode_stored_messages(common::ByteView(r->body.data(), r->body.size()));
-            if (msgs.ok()) {
+            // Past the batch (nextBeginOffset) only when every message of it was printed: the
+            // offset is committed, and messages cut off by --count must stay for the next run.
+            bool whole_batch = msgs.ok();
+            if (!msgs.ok()) {
+              std::fprintf(stderr, "raftmq consume: %s: queue %d: cannot decode messages: %s\n",
+                           s.addr.c_str(), s.q.queue_id, msgs.status().to_string().c_str());
+              failed = true;
+              again = false;
+            } else {
               for (const auto& m : *msgs) {
-                if (FLAGS_count > 0 && printed >= FLAGS_count) break;
+                if (limit > 0 && printed >= limit) {
+                  whole_batch = false;
+                  break;
+                }
                 ++printed;
                 if (FLAGS_json) {
                   common::Json j = common::Json::object();
@@ -160,7 +176,9 @@ int consume(const std::vector<std::string>&) {
               }
               std::fflush(stdout);
             }
-            s.offset = std::max(s.offset, r->ext_int("nextBeginOffset").value_or(s.offset));
+            if (whole_batch) {
+              s.offset = std::max(s.offset, r->ext_int("nextBeginOffset").value_or(s.offset));
+            }
           } else if (r->code == 19 || r->code == 20) {
             s.offset = r->ext_int("nextBeginOffset").value_or(s.offset);
             if (r->code == 19) {
@@ -172,9 +190,10 @@ int consume(const std::vector<std::string>&) {
           } else {
             std::fprintf(stderr, "raftmq consume: %s: code %d %s\n", s.addr.c_str(), r->code,
                          r->remark.value_or("").c_str());
+            failed = true;
             again = false;
           }
-          if (FLAGS_count > 0 && printed >= FLAGS_count) {
+          if (limit > 0 && printed >= limit) {
             stop = true;
             again = false;
           }
@@ -204,7 +223,7 @@ int consume(const std::vector<std::string>&) {
   for (auto& q : queues) commit(q);
   client.stop();
   std::fprintf(stderr, "raftmq consume: %lld message(s)\n", static_cast<long long>(printed));
-  return kExitOk;
+  return failed ? kExitFailed : kExitOk;
 }
 
 const Register kConsume("consume", "read --topic as --group (--from, --count, --follow)", consume);
