@@ -66,7 +66,9 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
   s.add_int("brokerPermission", &c.broker_permission)
       .range(0, 7)
       .help("Broker permission bits: 4 read, 2 write.");
-  s.add_int("sendMessageThreadPoolNums", &c.send_message_thread_pool_nums).range(1, 256);
+  s.add_int("sendMessageThreadPoolNums", &c.send_message_thread_pool_nums)
+      .range(0, 256)
+      .help("Send executor threads; 0 runs sends on the I/O thread (no hand-off).");
   s.add_int("pullMessageThreadPoolNums", &c.pull_message_thread_pool_nums).range(1, 256);
   s.add_int("adminBrokerThreadPoolNums", &c.admin_broker_thread_pool_nums).range(1, 256);
   s.add_int("clientManageThreadPoolNums", &c.client_manage_thread_pool_nums).range(1, 256);

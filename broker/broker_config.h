@@ -49,7 +49,7 @@ struct BrokerConfig {
   int32_t default_topic_queue_nums = 8;
   int32_t broker_permission = 6;
   // Threads.
-  int32_t send_message_thread_pool_nums = 4;
+  int32_t send_message_thread_pool_nums = 0;  // 0: sends run on the I/O thread
   int32_t pull_message_thread_pool_nums = 8;
   int32_t admin_broker_thread_pool_nums = 4;
   int32_t client_manage_thread_pool_nums = 4;

@@ -15,6 +15,7 @@
 #include "broker/schedule/schedule_message_service.h"
 #include "broker/subscription_group_manager.h"
 #include "broker/topic_config_manager.h"
+#include "common/executor.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/thread_pool.h"
@@ -261,7 +262,14 @@ Status BrokerController::start() {
     p.pools.push_back(tp);
     return tp;
   };
-  auto send_pool = pool("send", config_.send_message_thread_pool_nums);
+  // sendMessageThreadPoolNums=0: the send path (non-blocking: validate, encode, propose) runs on
+  // the I/O thread that decoded the request, saving two thread hand-offs per message.
+  std::shared_ptr<common::Executor> send_pool;
+  if (config_.send_message_thread_pool_nums == 0) {
+    send_pool = std::make_shared<common::InlineExecutor>();
+  } else {
+    send_pool = pool("send", config_.send_message_thread_pool_nums);
+  }
   auto pull_pool = pool("pull", config_.pull_message_thread_pool_nums);
   auto client_pool = pool("client", config_.client_manage_thread_pool_nums);
   auto admin_pool = pool("admin", config_.admin_broker_thread_pool_nums);

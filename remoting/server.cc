@@ -27,8 +27,10 @@ Status Server::start() {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(1024, ec);
   if (ec) {
-    acceptor_.close(ec);
-    return Status::io_error("cannot listen on " + where + ": " + ec.message());
+    const std::string why = ec.message();  // before close() overwrites ec
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    return Status::io_error("cannot listen on " + where + ": " + why);
   }
   port_ = acceptor_.local_endpoint(ec).port();
   started_ = true;

@@ -62,7 +62,8 @@ class CommitLog {
   // start() begins accepting appends, shutdown() stops and makes everything durable.
   [[nodiscard]] virtual common::Status load() = 0;
   virtual common::Result<int64_t> recover(const Checkpoint& checkpoint, bool clean) = 0;
-  virtual void start() = 0;
+  // start() fails (e.g. a port in use) leave the log stopped; the store does not start.
+  virtual common::Status start() = 0;
   virtual void shutdown() = 0;
   virtual int64_t flushed_offset() const = 0;
   virtual bool disk_full() const = 0;

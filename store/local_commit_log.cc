@@ -51,9 +51,10 @@ LocalCommitLog::~LocalCommitLog() { shutdown(); }
 
 Status LocalCommitLog::load() { return files_.load(); }
 
-void LocalCommitLog::start() {
+common::Status LocalCommitLog::start() {
   running_.store(true);
   flush_.start();
+  return common::Status::ok();
 }
 
 void LocalCommitLog::shutdown() {

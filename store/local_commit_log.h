@@ -31,7 +31,7 @@ class LocalCommitLog final : public CommitLog {
   [[nodiscard]] common::Status load() override;
   // Returns the end of valid data and cuts the log there. `clean` = the last run shut down cleanly.
   common::Result<int64_t> recover(const Checkpoint& checkpoint, bool clean) override;
-  void start() override;
+  common::Status start() override;
   void shutdown() override;
 
   void append(EncodedMessages msgs, AppendCallback done) override;

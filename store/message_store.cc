@@ -170,7 +170,7 @@ Status MessageStore::start() {
   if (started_) return Status::ok();
   // Mark the run as in progress: a crash from here on is seen by the next load().
   RMQ_RETURN_IF_ERROR(fs_.write_file_atomic(config_.abort_path(), "running\n"));
-  log_->start();
+  RMQ_RETURN_IF_ERROR(log_->start());
   reput_.start(reput_.reput_offset());
   RMQ_RETURN_IF_ERROR(checkpoint_now());
   {

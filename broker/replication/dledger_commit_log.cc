@@ -88,8 +88,8 @@ void DLedgerCommitLog::propose_metadata(std::string data, std::function<void(Sta
                  });
 }
 
-void DLedgerCommitLog::start() {
-  if (running_.exchange(true)) return;
+Status DLedgerCommitLog::start() {
+  if (running_.exchange(true)) return Status::ok();
   dledger::net::RemotingTransportOptions to;
   to.bind_address = options_.bind_address;
   to.port = options_.port;
@@ -98,7 +98,7 @@ void DLedgerCommitLog::start() {
   if (Status st = transport_->start(); !st.is_ok()) {
     common::logger("broker")->critical("DLedger transport cannot start: {}", st.to_string());
     running_.store(false);
-    return;
+    return Status::io_error("DLedger port: " + std::string(st.message()));
   }
   dledger::net::RaftNodeOptions no;
   no.raft.id = options_.self;
@@ -125,6 +125,7 @@ void DLedgerCommitLog::start() {
     if (role_listener_) role_listener_(ss);
   });
   node_->start();
+  return Status::ok();
 }
 
 void DLedgerCommitLog::shutdown() {

@@ -51,7 +51,7 @@ class DLedgerCommitLog final : public store::CommitLog {
 
   common::Status load() override;
   common::Result<int64_t> recover(const store::Checkpoint& checkpoint, bool clean) override;
-  void start() override;
+  common::Status start() override;
   void shutdown() override;
 
   void append(store::EncodedMessages msgs, store::AppendCallback done) override;

@@ -8,17 +8,24 @@
 #include "remoting/request_code.h"
 #include "store/message.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <chrono>
+#include <fstream>
 #include <map>
+#include <netinet/in.h>
 #include <set>
 #include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace rmq {
 namespace {
@@ -567,6 +574,50 @@ TEST_F(BrokerTest, BadInputGetsDocumentedErrors) {
   Pulled all = drain(addr, "G-b", "TB", 0);
   ASSERT_EQ(all.keys.size(), 1u);
   EXPECT_EQ(all.keys[0], "k-kept");
+}
+
+}  // namespace
+}  // namespace rmq
+
+namespace rmq {
+namespace {
+
+// A broker whose Raft port is taken exits 3 with one line naming the port, instead of serving
+// clients without a Raft node; a bad config exits 2.
+TEST(BrokerProcess, PortInUseAndBadConfigExitWithReasons) {
+  testutil::TempDir dir;
+  const auto ports = testutil::free_ports(3);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(ports[1]);
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  const std::string peers = "n1-127.0.0.1:" + std::to_string(ports[1]) +
+                            ";n2-127.0.0.1:" + std::to_string(ports[2]) + ";n3-127.0.0.1:1";
+  const std::string log = (dir.path() / "b.log").string();
+  pid_t pid = testutil::spawn({RMQ_BROKER_BIN, "--listenPort=" + std::to_string(ports[0]),
+                               "--storePathRootDir=" + (dir.path() / "s").string(),
+                               "--dLegerSelfId=n1", "--dLegerPeers=" + peers, "--log_level=off"},
+                              log);
+  auto st = testutil::wait_exit(pid, std::chrono::seconds(20));
+  ::close(fd);
+  ASSERT_TRUE(st.has_value());
+  ASSERT_TRUE(WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 3);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("Address already in use"), std::string::npos) << text;
+
+  pid = testutil::spawn({RMQ_BROKER_BIN, "--dLegerSelfId=n9", "--dLegerPeers=" + peers,
+                         "--storePathRootDir=" + (dir.path() / "s2").string()},
+                        log);
+  st = testutil::wait_exit(pid, std::chrono::seconds(20));
+  ASSERT_TRUE(st.has_value());
+  ASSERT_TRUE(WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 2);
 }
 
 }  // namespace
