@@ -187,8 +187,11 @@ Status BrokerController::build() {
     return make_broker_schema(copy).dump();
   };
 
+  // Every applied topic change (admin, auto-creation, %RETRY%/%DLQ% creation, deletion) is
+  // published to the NameServers at once, on every node of the group.
   p.topics->set_change_listener([this](const std::string& topic, bool deleted) {
     if (deleted) parts_->store->delete_topic(topic);
+    ctx_->register_now();
   });
 
   // Dispatch: delivery times for SCHEDULE_TOPIC units, and long-polling wake-ups.
@@ -215,6 +218,13 @@ Status BrokerController::build() {
 Status BrokerController::start() {
   if (started_) return Status::ok();
   RMQ_RETURN_IF_ERROR(build());
+  live_ = true;  // from here on, a failed start stops what it started (stop())
+  Status st = start_parts();
+  if (!st.is_ok()) stop();
+  return st;
+}
+
+Status BrokerController::start_parts() {
   Parts& p = *parts_;
   RMQ_RETURN_IF_ERROR(p.store->load());
 
@@ -307,15 +317,10 @@ Status BrokerController::start() {
       (void)parts_->server->invoke_oneway(conn, std::move(req));
     }
   };
-  if (Status st = p.server->start(); !st.is_ok()) {
-    for (auto& tp : p.pools) tp->stop();
-    p.store->shutdown();
-    return st;
-  }
+  RMQ_RETURN_IF_ERROR(p.server->start());
   const std::string addr = config_.broker_ip1 + ":" + std::to_string(p.server->port());
   auto host = store::HostAddress::parse(addr);
   if (!host) {
-    stop();
     return Status::invalid_argument("brokerIP1 '" + config_.broker_ip1 +
                                     "' is not an IPv4 address (clients decode IPv4 store hosts)");
   }
@@ -402,10 +407,8 @@ std::string BrokerController::registration_body() const {
 }
 
 void BrokerController::stop() {
-  if (!started_) {
-    if (parts_ && parts_->store && parts_->server == nullptr) return;
-    return;
-  }
+  if (!live_) return;
+  live_ = false;
   started_ = false;
   Parts& p = *parts_;
   {

@@ -55,6 +55,7 @@ class BrokerController {
  private:
   struct Parts;
   common::Status build();
+  common::Status start_parts();
   void on_role_change(bool leader);
   void housekeeping_loop();
   std::string registration_body() const;
@@ -64,7 +65,8 @@ class BrokerController {
   std::unique_ptr<Parts> parts_;
   std::unique_ptr<BrokerContext> ctx_;
   std::shared_ptr<AdminProcessor> admin_;
-  bool started_ = false;
+  bool started_ = false;  // start() succeeded
+  bool live_ = false;     // some part may be running: stop() has work to do
 
   std::mutex mu_;
   std::condition_variable cv_;

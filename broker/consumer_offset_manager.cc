@@ -15,6 +15,16 @@ ConsumerOffsetManager::ConsumerOffsetManager(store::MetaStore& meta, MetadataLog
 
 void ConsumerOffsetManager::commit(const OffsetKey& key, int64_t offset, MetadataLog::Done done) {
   std::unique_lock lock(mu_);
+  // Clients re-commit unchanged offsets every few seconds (and on every pull): an offset that is
+  // already committed and not being changed needs no new log entry.
+  if (!pending_.contains(key)) {
+    auto it = committed_.find(key);
+    if (it != committed_.end() && it->second == offset) {
+      lock.unlock();
+      done(Status::ok());
+      return;
+    }
+  }
   pending_[key] = Pending{offset, ++seq_};
   waiting_.push_back(std::move(done));
   if (!in_flight_) flush_locked(lock);

@@ -2,7 +2,8 @@
 // ConsumerOffsetManager), replicated through the MetadataLog so a new leader serves exactly the
 // offsets the old one acknowledged. A commit is visible to queries on this node at once; it is
 // acknowledged once the batch holding it is applied. Commits are group-committed: at most one
-// batch is in flight, and every commit that arrives meanwhile rides in the next one.
+// batch is in flight, and every commit that arrives meanwhile rides in the next one; a commit of
+// the offset already committed is acknowledged at once without a log entry.
 // Thread-safe.
 #pragma once
 

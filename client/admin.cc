@@ -1,5 +1,6 @@
 #include "client/admin.h"
 
+#include "client/route.h"
 #include "common/properties.h"
 #include "remoting/request_code.h"
 #include "remoting/response_code.h"
@@ -26,21 +27,6 @@ std::string request_name(int32_t code) {
   if (code == kTransferLeaderRequestCode) name = "TRANSFER_LEADER";
   if (name.empty()) name = "REQUEST";
   return std::string(name) + "(" + std::to_string(code) + ")";
-}
-
-std::vector<std::string> split_list(std::string_view list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = list.find_first_of(";,", start);
-    if (end == std::string_view::npos) end = list.size();
-    std::string_view item = list.substr(start, end - start);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    start = end + 1;
-  }
-  return out;
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
@@ -105,7 +91,7 @@ Status response_error(const std::string& addr, int32_t request_code,
 }
 
 Admin::Admin(remoting::Client& client, std::string_view namesrv_addrs, AdminOptions options)
-    : client_(client), namesrvs_(split_list(namesrv_addrs)), options_(options) {}
+    : client_(client), namesrvs_(split_addresses(namesrv_addrs)), options_(options) {}
 
 // ---- plumbing ----
 

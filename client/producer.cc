@@ -76,8 +76,7 @@ RemotingCommand Producer::build(const Message& msg, int32_t queue_id, std::strin
   auto req = RemotingCommand::request(remoting::RequestCode::kSendMessageV2);
   char id[16];
   std::snprintf(id, sizeof id, "%012llX",
-                static_cast<unsigned long long>(
-                    const_cast<std::atomic<uint64_t>&>(uniq_counter_).fetch_add(1)));
+                static_cast<unsigned long long>(uniq_counter_.fetch_add(1)));
   *uniq = uniq_prefix_ + id;
   std::string props;
   if (!msg.tags.empty()) add_property(props, "TAGS", msg.tags);

@@ -89,7 +89,7 @@ class Producer {
   remoting::Client client_;
   RouteCache routes_;
   std::atomic<uint64_t> round_robin_{0};
-  std::atomic<uint64_t> uniq_counter_{0};
+  mutable std::atomic<uint64_t> uniq_counter_{0};  // build() is const
   std::string uniq_prefix_;
   std::unique_ptr<common::ThreadPool> retry_pool_;  // async retries (may refresh routes)
 };

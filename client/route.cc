@@ -1,13 +1,12 @@
 #include "client/route.h"
 
-#include "common/json.h"
+#include "client/admin_json.h"
 #include "remoting/request_code.h"
 
 #include <algorithm>
 
 namespace rmq::client {
 
-using common::Json;
 using common::Result;
 using common::Status;
 
@@ -15,7 +14,7 @@ std::vector<std::string> split_addresses(std::string_view list) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start < list.size()) {
-    size_t end = list.find(';', start);
+    size_t end = list.find_first_of(";,", start);
     if (end == std::string_view::npos) end = list.size();
     std::string_view p = list.substr(start, end - start);
     while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
@@ -54,38 +53,22 @@ std::string TopicRoute::master_addr(const std::string& broker_name) const {
 }
 
 Result<TopicRoute> parse_topic_route(const std::string& topic, std::string_view body) {
-  Json::ParseOptions po;
-  po.allow_unquoted_int_keys = true;
-  RMQ_ASSIGN_OR_RETURN(Json j, Json::parse(body, po));
+  RMQ_ASSIGN_OR_RETURN(TopicRouteData data, parse_topic_route_data(common::as_bytes(body)));
   TopicRoute r;
   r.topic = topic;
   std::map<std::string, BrokerRoute> by_name;
-  if (const Json* bds = j.find("brokerDatas"); bds != nullptr && bds->is_array()) {
-    for (const Json& bd : bds->items()) {
-      BrokerRoute b;
-      b.cluster = bd.get_string("cluster");
-      b.broker_name = bd.get_string("brokerName");
-      if (const Json* addrs = bd.find("brokerAddrs"); addrs != nullptr && addrs->is_object()) {
-        for (const auto& m : addrs->members()) {
-          try {
-            b.addrs[std::stoll(m.first)] = m.second.text();
-          } catch (...) {
-            return Status::invalid_argument("route of " + topic + ": bad brokerId '" + m.first +
-                                            "'");
-          }
-        }
-      }
-      by_name[b.broker_name] = std::move(b);
-    }
+  for (auto& bd : data.broker_datas) {
+    BrokerRoute& b = by_name[bd.broker_name];
+    b.cluster = bd.cluster;
+    b.broker_name = bd.broker_name;
+    b.addrs = std::move(bd.broker_addrs);
   }
-  if (const Json* qds = j.find("queueDatas"); qds != nullptr && qds->is_array()) {
-    for (const Json& qd : qds->items()) {
-      auto& b = by_name[qd.get_string("brokerName")];
-      if (b.broker_name.empty()) b.broker_name = qd.get_string("brokerName");
-      b.read_queues = static_cast<int32_t>(qd.get_int("readQueueNums"));
-      b.write_queues = static_cast<int32_t>(qd.get_int("writeQueueNums"));
-      b.perm = static_cast<int32_t>(qd.get_int("perm"));
-    }
+  for (const auto& qd : data.queue_datas) {
+    BrokerRoute& b = by_name[qd.broker_name];
+    b.broker_name = qd.broker_name;
+    b.read_queues = qd.read_queue_nums;
+    b.write_queues = qd.write_queue_nums;
+    b.perm = qd.perm;
   }
   for (auto& [name, b] : by_name) r.brokers.push_back(std::move(b));
   return r;

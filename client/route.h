@@ -46,7 +46,7 @@ struct TopicRoute {
 // Parses a TopicRouteData body (quoted or unquoted integer brokerAddrs keys).
 [[nodiscard]] common::Result<TopicRoute> parse_topic_route(const std::string& topic,
                                                            std::string_view body);
-std::vector<std::string> split_addresses(std::string_view list);  // "a:1;b:2"
+std::vector<std::string> split_addresses(std::string_view list);  // "a:1;b:2" (or ',')
 
 class RouteCache {
  public:

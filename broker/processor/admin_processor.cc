@@ -176,11 +176,9 @@ void AdminProcessor::create_topic(const RemotingCommand& req, remoting::Responde
     return;
   }
   const int32_t opaque = req.opaque;
-  ctx_.topics.update(t,
-                     [this, opaque, responder = std::move(responder)](common::Status st) mutable {
-                       if (st.is_ok()) ctx_.register_now();
-                       answer_status(responder, opaque, st);
-                     });
+  ctx_.topics.update(t, [opaque, responder = std::move(responder)](common::Status st) mutable {
+    answer_status(responder, opaque, st);
+  });
 }
 
 void AdminProcessor::delete_topic(const RemotingCommand& req, remoting::Responder responder) {
@@ -200,11 +198,9 @@ void AdminProcessor::delete_topic(const RemotingCommand& req, remoting::Responde
     return;
   }
   const int32_t opaque = req.opaque;
-  ctx_.topics.remove(topic,
-                     [this, opaque, responder = std::move(responder)](common::Status st) mutable {
-                       if (st.is_ok()) ctx_.register_now();
-                       answer_status(responder, opaque, st);
-                     });
+  ctx_.topics.remove(topic, [opaque, responder = std::move(responder)](common::Status st) mutable {
+    answer_status(responder, opaque, st);
+  });
 }
 
 RemotingCommand AdminProcessor::all_topic_config(const RemotingCommand& req) {

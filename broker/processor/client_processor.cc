@@ -67,9 +67,7 @@ RemotingCommand ClientProcessor::heartbeat(const remoting::RequestContext& rc,
     const std::string retry = kRetryGroupTopicPrefix + c.group;
     if (!ctx_.topics.find(retry) && ctx_.writable_node()) {
       ctx_.topics.create_if_missing(retry, std::max(1, g->retry_queue_nums), kPermRead | kPermWrite,
-                                    [this](common::Result<store::TopicConfig> t) {
-                                      if (t.ok()) ctx_.register_now();
-                                    });
+                                    [](common::Result<store::TopicConfig>) {});
     }
   }
   for (const auto& group : changed) {

@@ -33,9 +33,6 @@ const std::string* field(const RemotingCommand& req, std::string_view v2, std::s
 
 common::Result<SendHeader> decode_send_header(const RemotingCommand& req) {
   const bool v2 = req.code != static_cast<int32_t>(RequestCode::kSendMessage);
-  auto name = [&](std::string_view letter, std::string_view longname) {
-    return v2 ? letter : longname;
-  };
   SendHeader h;
   auto str = [&](std::string_view l, std::string_view n, std::string& out,
                  bool required) -> common::Status {
@@ -83,7 +80,6 @@ common::Result<SendHeader> decode_send_header(const RemotingCommand& req) {
   };
   h.unit_mode = flag_of("k", "unitMode");
   h.batch = flag_of("m", "batch");
-  (void)name;
   return h;
 }
 
@@ -178,10 +174,9 @@ void SendMessageProcessor::send(const remoting::RequestContext& rc, RemotingComm
       h.queue_id = 0;
     }
   }
-  auto shared_req = std::make_shared<RemotingCommand>(std::move(req));
   auto topic = ctx_.topics.find(h.topic);
   if (topic) {
-    store_message(*shared_req, std::move(h), *topic, rc.remote_address, std::move(responder));
+    store_message(req, std::move(h), *topic, rc.remote_address, std::move(responder));
     return;
   }
   // Unknown topic: retry/DLQ topics are created on demand; others need auto-creation via TBW102.
@@ -198,10 +193,12 @@ void SendMessageProcessor::send(const remoting::RequestContext& rc, RemotingComm
     }
   }
   if (queues == 0) {
-    responder.respond(reply(*shared_req, ResponseCode::kTopicNotExist,
+    responder.respond(reply(req, ResponseCode::kTopicNotExist,
                             "topic[" + h.topic + "] not exist, apply first please!"));
     return;
   }
+  // The request outlives this call only on this path (the topic is created first).
+  auto shared_req = std::make_shared<RemotingCommand>(std::move(req));
   const std::string born = rc.remote_address;
   const std::string name = h.topic;
   ctx_.topics.create_if_missing(
@@ -214,7 +211,6 @@ void SendMessageProcessor::send(const remoting::RequestContext& rc, RemotingComm
               "could not create topic[" + h.topic + "]: " + std::string(t.status().message())));
           return;
         }
-        ctx_.register_now();
         store_message(*shared_req, std::move(h), *t, born, std::move(responder));
       });
 }
@@ -380,18 +376,16 @@ void SendMessageProcessor::send_back(const remoting::RequestContext&, RemotingCo
   const int32_t opaque = req.opaque;
   ctx_.topics.create_if_missing(
       topic, queues, kPermRead | kPermWrite,
-      [this, m = std::move(m), body, opaque, responder = std::move(responder),
-       queues](common::Result<store::TopicConfig> t) mutable {
+      [this, m = std::move(m), body, opaque,
+       responder = std::move(responder)](common::Result<store::TopicConfig> t) mutable {
         if (!t.ok()) {
           responder.respond(reply_opaque(
               opaque, code(ResponseCode::kSystemError),
               "could not create " + m.topic + ": " + std::string(t.status().message())));
           return;
         }
-        ctx_.register_now();  // a %RETRY%/%DLQ% topic created here must be routable at once
         m.queue_id = static_cast<int32_t>(round_robin_.fetch_add(1) %
                                           static_cast<uint32_t>(std::max(1, t->write_queue_nums)));
-        (void)queues;
         rewrite_for_delay(m, static_cast<int>(ctx_.delay_levels_ms.size()));
         ctx_.store.put_message(m, [this, body, opaque, responder](const store::AppendResult& r) {
           if (r.status == PutStatus::kOk) ctx_.stats.on_put(1, r.wrote_bytes);

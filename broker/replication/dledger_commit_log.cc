@@ -18,7 +18,10 @@ DLedgerCommitLog::DLedgerCommitLog(store::FileSystem& fs, DLedgerOptions options
   eo.index_file_size = options_.index_file_size;
   entries_ = std::make_unique<EntryLog>(fs, eo);
   // Every replica stamps each record's PHYSICALOFFSET as the entry lands: same bytes everywhere.
-  entries_->set_append_hook([](const dledger::Entry& e, uint8_t* body, int64_t position) {
+  // Metadata entries are noted as they land, so commits apply them without looking at the type
+  // of every committed entry (node thread).
+  entries_->set_append_hook([this](const dledger::Entry& e, uint8_t* body, int64_t position) {
+    if (e.type == dledger::EntryType::kMetadata && meta_apply_) meta_indexes_.insert(e.index);
     if (e.type != dledger::EntryType::kMessage) return;
     const int64_t base = position + EntryLog::body_offset();
     size_t k = 0;
@@ -46,34 +49,48 @@ Result<int64_t> DLedgerCommitLog::recover(const store::Checkpoint&, bool) {
   }
   confirm_.store(end, std::memory_order_release);
   term_.store(entries_->hard_state().term.value(), std::memory_order_release);
-  apply_metadata_until(commit);
+  // Metadata entries already in the log: committed ones are applied now, later ones when their
+  // commit arrives (the append hook only sees entries appended from now on).
+  if (meta_apply_) {
+    for (LogIndex i = meta_applied_ + 1; i <= entries_->last_index(); i = i + 1) {
+      auto loc = entries_->locate(i);
+      if (!loc.ok()) break;
+      auto type = entries_->read_at(loc->position + EntryLog::kTypeOffset, 1);
+      if (type.ok() &&
+          static_cast<dledger::EntryType>(type->bytes[0]) == dledger::EntryType::kMetadata) {
+        meta_indexes_.insert(i);
+      }
+    }
+    apply_metadata_until(commit);
+  }
   return end;
 }
 
 void DLedgerCommitLog::apply_metadata_until(LogIndex commit) {
   if (!meta_apply_) return;
-  if (meta_scanned_ < entries_->first_index() - 1) meta_scanned_ = entries_->first_index() - 1;
-  while (meta_scanned_ < commit) {
-    const LogIndex i = meta_scanned_ + 1;
+  while (!meta_indexes_.empty() && *meta_indexes_.begin() <= commit) {
+    const LogIndex i = *meta_indexes_.begin();
+    meta_indexes_.erase(meta_indexes_.begin());
+    if (i <= meta_applied_) continue;
+    // The entry noted at `i` may have been replaced by a new leader's entry: check its type.
     auto loc = entries_->locate(i);
-    if (!loc.ok()) {
-      common::logger("broker")->error("metadata apply: cannot locate entry {}: {}", i.value(),
-                                      loc.status().to_string());
-      return;
+    auto type = loc.ok() ? entries_->read_at(loc->position + EntryLog::kTypeOffset, 1)
+                         : common::Result<store::LogSlice>(loc.status());
+    if (!type.ok()) {
+      common::logger("broker")->error("metadata apply: cannot read entry {}: {}", i.value(),
+                                      type.status().to_string());
+      continue;
     }
-    auto type = entries_->read_at(loc->position + EntryLog::kTypeOffset, 1);
-    if (!type.ok()) return;
-    if (static_cast<dledger::EntryType>(type->bytes[0]) == dledger::EntryType::kMetadata) {
-      auto body = entries_->read_at(loc->position + EntryLog::body_offset(),
-                                    loc->size - EntryLog::body_offset());
-      if (!body.ok()) {
-        common::logger("broker")->error("metadata apply: cannot read entry {}: {}", i.value(),
-                                        body.status().to_string());
-        return;
-      }
-      meta_apply_(i, body->bytes);
+    if (static_cast<dledger::EntryType>(type->bytes[0]) != dledger::EntryType::kMetadata) continue;
+    auto body = entries_->read_at(loc->position + EntryLog::body_offset(),
+                                  loc->size - EntryLog::body_offset());
+    if (!body.ok()) {
+      common::logger("broker")->error("metadata apply: cannot read entry {}: {}", i.value(),
+                                      body.status().to_string());
+      continue;
     }
-    meta_scanned_ = i;
+    meta_apply_(i, body->bytes);
+    meta_applied_ = i;
   }
 }
 

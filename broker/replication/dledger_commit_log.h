@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,7 @@ class DLedgerCommitLog final : public store::CommitLog {
   using MetadataApplier = std::function<void(dledger::LogIndex, common::ByteView)>;
   void set_metadata_applier(MetadataApplier apply, dledger::LogIndex applied) {
     meta_apply_ = std::move(apply);
-    meta_scanned_ = applied;
+    meta_applied_ = applied;
   }
   // Leader only; `done` runs on the node thread after the entry committed and was applied here,
   // or with an error (not the leader / leadership lost: the entry may still commit later).
@@ -129,7 +130,10 @@ class DLedgerCommitLog final : public store::CommitLog {
   std::atomic<bool> first_ack_pending_{false};  // the next acknowledged send is recorded
   std::atomic<int64_t> term_{0};
   MetadataApplier meta_apply_;
-  dledger::LogIndex meta_scanned_;  // node thread (recover() before start): entries looked at
+  // Node thread (recover() before start): the last metadata entry applied, and the indexes of
+  // metadata entries in the log not applied yet.
+  dledger::LogIndex meta_applied_;
+  std::set<dledger::LogIndex> meta_indexes_;
   mutable std::mutex timeline_mu_;
   std::deque<TimelineEvent> timeline_;  // GUARDED_BY(timeline_mu_)
 };

@@ -412,7 +412,12 @@ TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
       }
     }
   });
-  std::this_thread::sleep_for(500ms);
+  auto acked_count = [&] {
+    std::lock_guard lock(mu);
+    return acked.size();
+  };
+  // The kill lands while the producer is sending.
+  ASSERT_TRUE(testutil::eventually([&] { return acked_count() >= 220; }, 10s));
   const auto killed_at = std::chrono::steady_clock::now();
   cluster_->kill9(leader_);
   auto next = cluster_->wait_leader(30s);
@@ -422,7 +427,9 @@ TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - killed_at)
                                          .count()));
-  std::this_thread::sleep_for(1s);
+  // The retrying producer goes on through the new leader.
+  const size_t at_new_leader = acked_count();
+  EXPECT_TRUE(testutil::eventually([&] { return acked_count() >= at_new_leader + 20; }, 15s));
   stop.store(true);
   producer.join();
   const std::string new_addr = cluster_->broker_addr(*next);

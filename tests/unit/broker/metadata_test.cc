@@ -124,6 +124,21 @@ TEST_F(LocalMetaTest, ChangesApplyAndSurviveReopen) {
   EXPECT_FALSE(offsets_->query({"G", "T", 1}).has_value());  // the group's offsets went with it
 }
 
+TEST_F(LocalMetaTest, UnchangedOffsetCommitsWriteNothing) {
+  open();
+  int acked = 0;
+  auto count = [&](common::Status st) { acked += st.is_ok() ? 1 : 0; };
+  offsets_->commit({"G", "T", 0}, 5, count);
+  EXPECT_EQ(offsets_->batches(), 1u);
+  offsets_->commit({"G", "T", 0}, 5, count);  // what clients send every 5 s when idle
+  offsets_->commit({"G", "T", 0}, 5, count);
+  EXPECT_EQ(offsets_->batches(), 1u);
+  offsets_->commit({"G", "T", 0}, 6, count);
+  EXPECT_EQ(offsets_->batches(), 2u);
+  EXPECT_EQ(acked, 4);
+  EXPECT_EQ(offsets_->query({"G", "T", 0}), 6);
+}
+
 TEST_F(LocalMetaTest, CheckTopicNameFollowsRocketMq) {
   EXPECT_EQ(check_topic_name("Good_topic-1%RETRY%|x"), "");
   EXPECT_NE(check_topic_name(""), "");

@@ -441,13 +441,16 @@ TEST_F(ScheduleStoreTest, PersistentFailureHoldsProgress) {
   std::atomic<bool> fail{true};
   std::atomic<int> attempts{0};
   make_service([&](store::MessageInput m, store::AppendCallback done) {
-    attempts.fetch_add(1);
     if (fail.load()) {
       store::AppendResult r;
       r.status = store::PutStatus::kDiskFull;
       done(r);
+      // Counted once the service has taken the failure (and its retry time) in: a clock advance
+      // seen by the test after this cannot land between the attempt and the failure.
+      attempts.fetch_add(1);
       return;
     }
+    attempts.fetch_add(1);
     store_->put_message(m, std::move(done));
   });
   service_->start_leading({});
