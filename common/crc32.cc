@@ -1,19 +1,13 @@
 #include "common/crc32.h"
 
-#include <zlib.h>
+#include <isa-l/crc.h>
 
 namespace rmq::common {
 
+// The zlib/gzip CRC-32 (RocketMQ's BODYCRC and our log checksums), computed by ISA-L with
+// carry-less multiply instructions; crc32_gzip_refl(seed, ...) chains exactly like zlib's crc32.
 uint32_t crc32(const void* data, size_t n, uint32_t seed) {
-  uLong crc = seed;
-  const auto* p = static_cast<const Bytef*>(data);
-  while (n > 0) {  // zlib takes a uInt length
-    const uInt chunk = n > (1u << 30) ? (1u << 30) : static_cast<uInt>(n);
-    crc = ::crc32(crc, p, chunk);
-    p += chunk;
-    n -= chunk;
-  }
-  return static_cast<uint32_t>(crc);
+  return crc32_gzip_refl(seed, static_cast<const unsigned char*>(data), n);
 }
 
 }  // namespace rmq::common

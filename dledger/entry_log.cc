@@ -287,7 +287,8 @@ std::optional<CleanMark> decode_clean_mark(std::string_view s) {
 EntryLog::EntryLog(store::FileSystem& fs, EntryLogOptions options)
     : fs_(fs),
       options_(std::move(options)),
-      data_(fs, {options_.dir + "/data", options_.data_file_size, options_.preallocate_next}),
+      data_(fs, {options_.dir + "/data", options_.data_file_size, options_.preallocate_next,
+                 options_.warm_ahead}),
       index_(fs, {options_.dir + "/index", options_.index_file_size, false}) {}
 
 EntryLog::~EntryLog() = default;
@@ -508,6 +509,7 @@ Status EntryLog::append_impl(const std::vector<Entry>& entries, std::vector<int6
     }
   }
   if (landed != nullptr) *landed = std::move(plan);
+  data_.note_written(data_end());
   if (options_.sync == EntryLogSync::kEveryAppend) return sync();
   return Status::ok();
 }

@@ -32,6 +32,7 @@ struct EntryLogOptions {
   uint64_t index_file_size = 32ull * 5 * 1024 * 1024;  // a multiple of 32 (5 Mi units)
   EntryLogSync sync = EntryLogSync::kExplicit;
   bool preallocate_next = false;  // create and warm the next data segment in the background
+  uint64_t warm_ahead = 0;        // data-log bytes kept populated past the end (0: off)
 };
 
 // What a clean shutdown left in the marker file: the log it closed.

@@ -127,11 +127,11 @@ void Connection::on_connected() {
 }
 
 bool Connection::send(const RemotingCommand& cmd) {
-  return enqueue(OutFrame{encode_frame_head(cmd), cmd.body, 0});
+  return enqueue(OutFrame{encode_frame_head(cmd, cmd.serialize_type), cmd.body, 0});
 }
 
 bool Connection::send(RemotingCommand&& cmd) {
-  common::Buffer head = encode_frame_head(cmd);
+  common::Buffer head = encode_frame_head(cmd, cmd.serialize_type);
   return enqueue(OutFrame{std::move(head), std::move(cmd.body), 0});
 }
 

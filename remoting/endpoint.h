@@ -55,6 +55,10 @@ class RemotingEndpoint : public ConnectionHandler {
   size_t scan_once();
   ResponseTable& response_table() { return responses_; }
   common::Clock& clock() { return clock_; }
+  // The io_context of I/O thread `i` (valid for the endpoint's lifetime). Work posted there runs
+  // on the same thread as that context's connections: a component can share the thread to skip
+  // a hand-off per message (the Raft node does, on the DLedger port).
+  boost::asio::io_context& io_context(size_t i = 0) { return *ios_.at(i); }
 
  protected:
   RemotingEndpoint(EndpointOptions options, common::Clock& clock);

@@ -90,6 +90,7 @@ Result<RemotingCommand> decode_frame(ByteView frame, SerializeType* type_out) {
   }
   if (!st.is_ok()) return st;
   if (type_out != nullptr) *type_out = static_cast<SerializeType>(type);
+  cmd.serialize_type = static_cast<SerializeType>(type);
   cmd.body.put_bytes(body);
   return cmd;
 }

@@ -11,6 +11,7 @@ bool Responder::respond(RemotingCommand response) const {
   auto conn = conn_.lock();
   if (!conn) return false;
   response.opaque = opaque_;
+  response.serialize_type = serialize_;
   response.mark_response();
   return conn->send(std::move(response));
 }
@@ -27,7 +28,7 @@ void ProcessorRegistry::set_default_processor(std::shared_ptr<RequestProcessor> 
 }
 
 void ProcessorRegistry::dispatch(const ConnectionPtr& conn, RemotingCommand request) const {
-  const Responder responder(conn, request.opaque, request.is_oneway());
+  const Responder responder(conn, request.opaque, request.is_oneway(), request.serialize_type);
   auto it = table_.find(request.code);
   const Entry& entry = it != table_.end() ? it->second : default_;
   if (!entry.processor || !entry.executor) {

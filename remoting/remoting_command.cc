@@ -49,6 +49,7 @@ RemotingCommand RemotingCommand::response_to(const RemotingCommand& req, int32_t
   cmd.code = code;
   cmd.opaque = req.opaque;
   cmd.flag = kFlagResponse;
+  cmd.serialize_type = req.serialize_type;
   cmd.remark = std::move(remark);
   return cmd;
 }

@@ -56,6 +56,9 @@ struct RemotingCommand {
   std::optional<std::string> remark;
   ExtFields ext_fields;
   common::Buffer body;
+  // How the header travels (RocketMQ's serializeTypeCurrentRPC): decoding records the request's,
+  // a response takes its request's. Not part of equality: it is the envelope, not the content.
+  SerializeType serialize_type = SerializeType::kJson;
 
   static RemotingCommand request(RequestCode code);
   static RemotingCommand request(int32_t code);
@@ -79,7 +82,11 @@ struct RemotingCommand {
   // "code=310(SEND_MESSAGE_V2) opaque=7 flag=0 ..." for logs.
   std::string describe() const;
 
-  friend bool operator==(const RemotingCommand&, const RemotingCommand&) = default;
+  friend bool operator==(const RemotingCommand& a, const RemotingCommand& b) {
+    return a.code == b.code && a.language == b.language && a.version == b.version &&
+           a.opaque == b.opaque && a.flag == b.flag && a.remark == b.remark &&
+           a.ext_fields == b.ext_fields && a.body == b.body;
+  }
 };
 
 }  // namespace rmq::remoting

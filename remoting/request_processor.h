@@ -17,11 +17,12 @@ class Connection;
 class Responder {
  public:
   Responder() = default;
-  Responder(std::weak_ptr<Connection> conn, int32_t opaque, bool oneway)
-      : conn_(std::move(conn)), opaque_(opaque), oneway_(oneway) {}
+  Responder(std::weak_ptr<Connection> conn, int32_t opaque, bool oneway,
+            SerializeType serialize_type = SerializeType::kJson)
+      : conn_(std::move(conn)), opaque_(opaque), oneway_(oneway), serialize_(serialize_type) {}
 
-  // Sends `response` with the request's opaque and the RESPONSE flag. Dropped for oneway
-  // requests or a connection that is gone. Returns true if it was queued for writing.
+  // Sends `response` with the request's opaque, serialize type and the RESPONSE flag. Dropped for
+  // oneway requests or a connection that is gone. Returns true if it was queued for writing.
   bool respond(RemotingCommand response) const;
   bool is_oneway() const { return oneway_; }
 
@@ -29,6 +30,7 @@ class Responder {
   std::weak_ptr<Connection> conn_;
   int32_t opaque_ = 0;
   bool oneway_ = false;
+  SerializeType serialize_ = SerializeType::kJson;
 };
 
 struct RequestContext {

@@ -129,10 +129,13 @@ class PosixMappedRegion final : public MappedRegion {
     // Linux 5.14+: maps the pages writable without touching their contents.
     if (::madvise(data_ + start, offset + len - start, MADV_POPULATE_WRITE) == 0) return;
 #endif
+    // Older kernels: a read brings each page in (zeroed, outside the writer's path); writing
+    // back would race with a writer in the same page.
+    uint8_t sink = 0;
     for (size_t pos = start; pos < offset + len; pos += kPageSize) {
-      volatile uint8_t* p = data_ + pos;
-      *p = *p;
+      sink ^= *static_cast<volatile const uint8_t*>(data_ + pos);
     }
+    (void)sink;
   }
 
  private:

@@ -23,7 +23,8 @@ class MappedRegion {
   virtual size_t size() const = 0;
   // Makes bytes [offset, offset+len) durable (msync MS_SYNC on a real mapping).
   [[nodiscard]] virtual common::Status sync(size_t offset, size_t len) = 0;
-  // Touches every page of [offset, offset+len) so later writes do not fault (warm-up).
+  // Touches every page of [offset, offset+len) so later writes do not fault (warm-up). Never
+  // changes a byte, so a writer may be writing into the same range meanwhile.
   virtual void prefault(size_t offset, size_t len) = 0;
 };
 

@@ -68,6 +68,8 @@ class MappedFile : public std::enable_shared_from_this<MappedFile> {
 
   // Touches every page so appends do not fault (warm-up of the next segment).
   void warm_up();
+  // Touches the pages of [pos, pos+len) (clamped to the file).
+  void warm_range(uint64_t pos, uint64_t len) { region_->prefault(pos, len); }
   // Unlinks the file; the mapping lives until the last reference drops.
   [[nodiscard]] common::Status destroy();
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <pthread.h>
 #include <system_error>
 
 namespace rmq::store {
@@ -38,6 +39,59 @@ MappedFileQueue::MappedFileQueue(FileSystem& fs, MappedFileQueueOptions options)
 MappedFileQueue::~MappedFileQueue() {
   // The writer is gone; a finished pre-allocated segment stays on disk and load() picks it up.
   if (alloc_thread_.joinable()) alloc_thread_.join();
+  {
+    std::lock_guard lock(warm_mu_);
+    warm_stop_ = true;
+  }
+  warm_cv_.notify_all();
+  if (warm_thread_.joinable()) warm_thread_.join();
+}
+
+void MappedFileQueue::request_warm(int64_t end) {
+  next_warm_at_ = end + kWarmStep;
+  {
+    std::lock_guard lock(warm_mu_);
+    warm_target_ = std::max(warm_target_, end + static_cast<int64_t>(options_.warm_ahead));
+    warmed_ = std::max(warmed_, end);
+  }
+  if (!warm_thread_.joinable()) {
+    try {
+      warm_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "rmq-warm");
+        warm_loop();
+      });
+    } catch (const std::system_error& e) {
+      common::logger("store")->warn("{}: cannot start the warm-up thread: {}", options_.dir,
+                                    e.what());
+      next_warm_at_ = INT64_MAX;
+      return;
+    }
+  }
+  warm_cv_.notify_one();
+}
+
+// Populates [warmed_, warm_target_) segment by segment; a range past the last segment waits for
+// the next request (that segment does not exist yet).
+void MappedFileQueue::warm_loop() {
+  std::unique_lock lock(warm_mu_);
+  while (true) {
+    warm_cv_.wait(lock, [&] { return warm_stop_ || warmed_ < warm_target_; });
+    if (warm_stop_) return;
+    const int64_t from = warmed_;
+    const int64_t to = warm_target_;
+    lock.unlock();
+    int64_t reached = from;
+    while (reached < to) {
+      MappedFilePtr seg = find(reached);
+      if (seg == nullptr) break;
+      const int64_t seg_to = std::min(to, segment_end(*seg));
+      seg->warm_range(static_cast<uint64_t>(reached - seg->start_offset()),
+                      static_cast<uint64_t>(seg_to - reached));
+      reached = seg_to;
+    }
+    lock.lock();
+    warmed_ = std::max(warmed_, reached == from ? to : reached);
+  }
 }
 
 common::Status MappedFileQueue::load() {
@@ -129,7 +183,11 @@ void MappedFileQueue::start_preallocate(int64_t start_offset) {
                                       start_offset, created.status().to_string());
         return;
       }
-      created.value()->warm_up();
+      if (options_.warm_ahead == 0) {
+        created.value()->warm_up();
+      } else {
+        created.value()->warm_range(0, options_.warm_ahead);
+      }
       std::lock_guard lock(alloc_mu_);
       preallocated_ = std::move(created).value();
       preallocated_offset_ = start_offset;

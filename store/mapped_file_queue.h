@@ -9,9 +9,11 @@
 #include "common/result.h"
 #include "store/mapped_file.h"
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -23,6 +25,10 @@ struct MappedFileQueueOptions {
   std::string dir;
   uint64_t file_size = 1024ull * 1024 * 1024;
   bool preallocate_next = false;  // create + warm the next segment in the background
+  // Keep this many bytes past the write position mapped in (a background thread populates them,
+  // RocketMQ's warmMappedFile done as a moving window), so the writer's copies never fault into
+  // fresh pages. 0: off. With preallocate_next, the next segment is warmed only this far.
+  uint64_t warm_ahead = 0;
 };
 
 class MappedFileQueue {
@@ -63,12 +69,20 @@ class MappedFileQueue {
   size_t delete_leading_if(const std::function<bool(const MappedFile&)>& expired,
                            size_t max_files = 10);
 
+  // The writer reports the end of what it appended; every kWarmStep bytes the warm window moves.
+  void note_written(int64_t end) {
+    if (options_.warm_ahead != 0 && end >= next_warm_at_) request_warm(end);
+  }
+  static constexpr int64_t kWarmStep = 2 << 20;
+
   uint64_t file_size() const { return options_.file_size; }
   const std::string& dir() const { return options_.dir; }
 
  private:
   common::Result<MappedFilePtr> create_segment(int64_t start_offset);
   void start_preallocate(int64_t start_offset);
+  void request_warm(int64_t end);
+  void warm_loop();
 
   FileSystem& fs_;
   const MappedFileQueueOptions options_;
@@ -79,6 +93,14 @@ class MappedFileQueue {
   std::thread alloc_thread_;          // GUARDED_BY(alloc_mu_)
   int64_t preallocated_offset_ = -1;  // GUARDED_BY(alloc_mu_)
   MappedFilePtr preallocated_;        // GUARDED_BY(alloc_mu_)
+  // Warm-ahead window (see MappedFileQueueOptions::warm_ahead).
+  int64_t next_warm_at_ = 0;  // writer only
+  std::mutex warm_mu_;
+  std::condition_variable warm_cv_;
+  std::thread warm_thread_;  // started by the writer on its first request
+  int64_t warm_target_ = 0;  // GUARDED_BY(warm_mu_): populate up to here
+  int64_t warmed_ = 0;       // GUARDED_BY(warm_mu_)
+  bool warm_stop_ = false;   // GUARDED_BY(warm_mu_)
 };
 
 }  // namespace rmq::store

@@ -16,6 +16,10 @@ DLedgerCommitLog::DLedgerCommitLog(store::FileSystem& fs, DLedgerOptions options
   eo.dir = options_.dir;
   eo.data_file_size = options_.data_file_size;
   eo.index_file_size = options_.index_file_size;
+  // Appends never fault into fresh pages: the next segment and a window past the end are
+  // populated by background threads (RocketMQ's warmMappedFile).
+  eo.preallocate_next = true;
+  eo.warm_ahead = 16ull << 20;
   entries_ = std::make_unique<EntryLog>(fs, eo);
   // Every replica stamps each record's PHYSICALOFFSET as the entry lands: same bytes everywhere.
   // Metadata entries are noted as they land, so commits apply them without looking at the type
@@ -148,8 +152,10 @@ Status DLedgerCommitLog::start() {
 void DLedgerCommitLog::shutdown() {
   if (!running_.exchange(false)) return;
   accepting_.store(false);
-  if (transport_) transport_->stop();  // joins its I/O threads: no message reaches the node now
+  // The node runs on the transport's I/O thread: stop it there first (it detaches from the
+  // transport), then join the transport's threads.
   if (node_) node_->stop();
+  if (transport_) transport_->stop();
   if (Status st = entries_->close(); !st.is_ok()) {
     common::logger("broker")->error("closing the entry log: {}", st.to_string());
   }

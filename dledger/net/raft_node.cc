@@ -16,6 +16,11 @@ RaftNode::RaftNode(RaftNodeOptions options, LogStorage& storage, RaftTransport& 
       transport_(transport),
       random_(options_.seed != 0 ? options_.seed
                                  : 0x9E3779B97F4A7C15ull ^ options_.raft.id.value()) {
+  io_ = options_.own_thread ? nullptr : transport_.receiver_context();
+  if (io_ == nullptr) {
+    own_io_ = std::make_unique<asio::io_context>(1);
+    io_ = own_io_.get();
+  }
   RaftConfig cfg = options_.raft;
   cfg.random = &random_;
   if (!cfg.logger) {
@@ -39,26 +44,71 @@ RaftNode::~RaftNode() { stop(); }
 
 void RaftNode::start() {
   if (running_.exchange(true)) return;
-  timer_ = std::make_unique<asio::steady_timer>(io_);
+  timer_ = std::make_unique<asio::steady_timer>(*io_);
+  if (!own_io_) {
+    asio::post(*io_, [this] { schedule_tick(); });
+    return;
+  }
   schedule_tick();
   thread_ = std::thread([this] {
     const std::string tname = (options_.name + "-node").substr(0, 15);
     pthread_setname_np(pthread_self(), tname.c_str());
-    auto guard = asio::make_work_guard(io_);
-    io_.run();
+    auto guard = asio::make_work_guard(*io_);
+    io_->run();
   });
+}
+
+bool RaftNode::on_node_thread() const { return io_->get_executor().running_in_this_thread(); }
+
+void RaftNode::finish_stop() {
+  timer_->cancel();
+  if (!halted_) persist_commit_if_dirty();
+  fail_pending("node stopping");
 }
 
 void RaftNode::stop() {
   if (!running_.exchange(false)) return;
   transport_.set_receiver(nullptr);
-  asio::post(io_, [this] {
-    timer_->cancel();
-    persist_commit_if_dirty();
-    fail_pending("node stopping");
-    io_.stop();
+  {
+    std::lock_guard lock(inbox_mu_);
+    closed_ = true;
+  }
+  if (own_io_) {
+    asio::post(*io_, [this] {
+      finish_stop();
+      io_->stop();
+    });
+    if (thread_.joinable()) thread_.join();
+    return;
+  }
+  // On the transport's thread: run the last step there, unless that thread is gone already.
+  if (on_node_thread() || io_->stopped()) {
+    finish_stop();
+    return;
+  }
+  auto done = std::make_shared<std::promise<void>>();
+  auto f = done->get_future();
+  asio::post(*io_, [this, done] {
+    finish_stop();
+    done->set_value();
   });
-  if (thread_.joinable()) thread_.join();
+  while (f.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (io_->stopped()) {  // the transport stopped first: the posted step will never run
+      finish_stop();
+      break;
+    }
+  }
+}
+
+void RaftNode::halt(const std::string& why) {
+  common::logger("dledger")->critical("[{}] {}; this node stops taking part in the group",
+                                      options_.name, why);
+  halted_ = true;
+  timer_->cancel();
+  leader_.store(false, std::memory_order_release);
+  serving_.store(false, std::memory_order_release);
+  transport_.set_receiver(nullptr);
+  fail_pending(why);
 }
 
 // Term and vote must be durable before any reply, so they are written at once (fsync). The
@@ -80,7 +130,7 @@ void RaftNode::persist_commit_if_dirty() {
 void RaftNode::schedule_tick() {
   timer_->expires_after(options_.tick);
   timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec || !running_.load()) return;
+    if (ec || !running_.load() || halted_) return;
     raft_->tick();
     handle_ready();
     if (++ticks_since_commit_write_ * options_.tick >= std::chrono::seconds(1)) {
@@ -92,12 +142,11 @@ void RaftNode::schedule_tick() {
 }
 
 void RaftNode::post_drain() {
-  {
-    std::lock_guard lock(inbox_mu_);
-    if (drain_posted_) return;
-    drain_posted_ = true;
-  }
-  asio::post(io_, [this] { drain(); });
+  // Posting under the lock orders every drain before stop()'s last step (see closed_).
+  std::lock_guard lock(inbox_mu_);
+  if (drain_posted_ || closed_) return;
+  drain_posted_ = true;
+  asio::post(*io_, [this] { drain(); });
 }
 
 void RaftNode::drain() {
@@ -108,6 +157,10 @@ void RaftNode::drain() {
     msgs.swap(inbox_msgs_);
     props.swap(inbox_props_);
     drain_posted_ = false;
+  }
+  if (halted_) {
+    for (auto& p : props) p.cb(Status::unavailable("raft node halted after a storage failure"));
+    return;
   }
   for (auto& m : msgs) raft_->step(std::move(m));
   for (auto& p : props) {
@@ -123,26 +176,31 @@ void RaftNode::drain() {
 
 void RaftNode::propose(EntryType type, std::shared_ptr<const std::string> data,
                        ProposeCallback cb) {
-  if (!running_.load(std::memory_order_acquire)) {
-    cb(Status::unavailable("raft node is not running"));
-    return;
-  }
   {
     std::lock_guard lock(inbox_mu_);
-    inbox_props_.push_back(Proposal{type, std::move(data), std::move(cb)});
+    if (!closed_ && running_.load(std::memory_order_acquire)) {
+      inbox_props_.push_back(Proposal{type, std::move(data), std::move(cb)});
+      if (!drain_posted_) {
+        drain_posted_ = true;
+        asio::post(*io_, [this] { drain(); });
+      }
+      return;
+    }
   }
-  post_drain();
+  cb(Status::unavailable("raft node is not running"));
 }
 
 void RaftNode::transfer_leadership(NodeId target, std::function<void(Status)> cb) {
-  asio::post(io_, [this, target, cb = std::move(cb)] {
+  asio::post(*io_, [this, target, cb = std::move(cb)] {
+    if (halted_) return cb(Status::unavailable("raft node halted"));
     cb(raft_->transfer_leadership(target));
     handle_ready();
   });
 }
 
 void RaftNode::campaign() {
-  asio::post(io_, [this] {
+  asio::post(*io_, [this] {
+    if (halted_) return;
     raft_->campaign();
     handle_ready();
   });
@@ -159,7 +217,7 @@ NodeStatus RaftNode::status_now() const {
 }
 
 NodeStatus RaftNode::status() {
-  if (std::this_thread::get_id() == thread_.get_id()) return status_now();
+  if (on_node_thread()) return status_now();
   if (!running_.load()) {
     NodeStatus s;  // stopped: what the lock-free mirrors say
     s.soft.role = Role::kFollower;
@@ -168,7 +226,7 @@ NodeStatus RaftNode::status() {
   }
   auto p = std::make_shared<std::promise<NodeStatus>>();
   auto f = p->get_future();
-  asio::post(io_, [this, p] { p->set_value(status_now()); });
+  asio::post(*io_, [this, p] { p->set_value(status_now()); });
   if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
     NodeStatus s;
     s.commit = LogIndex(commit_.load());
@@ -178,23 +236,20 @@ NodeStatus RaftNode::status() {
 }
 
 void RaftNode::handle_ready() {
+  if (halted_) return;
   while (raft_->has_ready()) {
     Ready rd = raft_->ready();
     if (!rd.entries.empty()) {
       if (Status st = storage_.append(rd.entries); !st.is_ok()) {
         // A node that cannot persist must not vote or acknowledge (STYLE.md errors rule 5).
-        common::logger("dledger")->critical("[{}] cannot persist entries: {}; stopping",
-                                            options_.name, st.to_string());
-        io_.stop();
+        halt("cannot persist entries: " + st.to_string());
         return;
       }
     }
     if (rd.hard_state) {
       if (rd.hard_state->term != persisted_hs_.term || rd.hard_state->vote != persisted_hs_.vote) {
         if (Status st = storage_.set_hard_state(*rd.hard_state); !st.is_ok()) {
-          common::logger("dledger")->critical("[{}] cannot persist term/vote: {}; stopping",
-                                              options_.name, st.to_string());
-          io_.stop();
+          halt("cannot persist term/vote: " + st.to_string());
           return;
         }
         persisted_hs_ = *rd.hard_state;
@@ -205,9 +260,7 @@ void RaftNode::handle_ready() {
     }
     if (options_.sync_flush && !rd.entries.empty()) {
       if (Status st = storage_.sync(); !st.is_ok()) {
-        common::logger("dledger")->critical("[{}] fdatasync failed: {}; stopping", options_.name,
-                                            st.to_string());
-        io_.stop();
+        halt("fdatasync failed: " + st.to_string());
         return;
       }
     }

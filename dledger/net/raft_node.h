@@ -1,6 +1,8 @@
-// RaftNode: runs one Raft group member (the etcd "driver"): a dedicated thread whose io_context is
-// the node's strand; a timer turns wall time into ticks; incoming messages and proposals queue in
-// an inbox drained in batches, so one Ready (and, in sync-flush mode, one fdatasync) serves many
+// RaftNode: runs one Raft group member (the etcd "driver") on one thread: the transport's receiving
+// I/O thread when it offers one (RaftTransport::receiver_context(): a message then goes from the
+// socket into Raft and its reply back out without a thread switch), else a dedicated thread. A
+// timer turns wall time into ticks; incoming messages and proposals queue in an inbox drained in
+// batches, so one Ready (and, in sync-flush mode, one fdatasync) serves many
 // of them. Per Ready: persist entries and hard state, sync, send, complete committed proposals,
 // advance. Proposals complete through callbacks when committed by a majority, never blocking a
 // thread. Public methods are thread-safe; callbacks and listeners run on the node thread.
@@ -29,6 +31,7 @@ struct RaftNodeOptions {
   std::chrono::milliseconds tick{100};  // one Raft tick
   bool sync_flush = false;              // fdatasync before acknowledging entries
   std::string name = "raft";
+  bool own_thread = false;  // true: never share the transport's thread
 };
 
 // What a committed proposal reports back.
@@ -95,21 +98,27 @@ class RaftNode {
   void fail_pending(const std::string& why);
   NodeStatus status_now() const;
   void persist_commit_if_dirty();
+  bool on_node_thread() const;
+  void halt(const std::string& why);  // node thread: a storage failure; the node stops working
+  void finish_stop();                 // node thread
 
   RaftNodeOptions options_;
   LogStorage& storage_;
   RaftTransport& transport_;
   common::Random random_;
   std::unique_ptr<Raft> raft_;
-  boost::asio::io_context io_{1};
+  std::unique_ptr<boost::asio::io_context> own_io_;  // set when the node has its own thread
+  boost::asio::io_context* io_;                      // own_io_ or the transport's
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::thread thread_;
   std::atomic<bool> running_{false};
+  bool halted_ = false;  // node thread only
 
   std::mutex inbox_mu_;
   std::vector<Message> inbox_msgs_;    // GUARDED_BY(inbox_mu_)
   std::vector<Proposal> inbox_props_;  // GUARDED_BY(inbox_mu_)
   bool drain_posted_ = false;          // GUARDED_BY(inbox_mu_)
+  bool closed_ = false;                // GUARDED_BY(inbox_mu_): stop() began; no more drains
 
   std::map<LogIndex, Pending> pending_;  // node thread only
   HardState persisted_hs_;               // node thread only: what the storage holds

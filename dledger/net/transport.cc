@@ -50,6 +50,7 @@ class RaftMessagesProcessor final : public remoting::RequestProcessor {
 
 RemotingTransport::RemotingTransport(RemotingTransportOptions options, common::Clock& clock)
     : peers_(std::move(options.peers)),
+      single_io_thread_(options.io_threads <= 1),
       server_(server_options(options), clock),
       client_(client_options(), clock) {
   server_.registry().register_processor(kRaftMessages,

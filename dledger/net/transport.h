@@ -24,13 +24,17 @@ class RaftTransport {
   virtual ~RaftTransport() = default;
   virtual void send(NodeId to, std::vector<Message> batch) = 0;
   virtual void set_receiver(Receiver r) = 0;
+  // The single thread (as an io_context) on which the receiver is called, if there is one: the
+  // node then runs there too, so a message goes from the socket into Raft and back without a
+  // thread switch. nullptr: the node runs its own thread.
+  virtual boost::asio::io_context* receiver_context() { return nullptr; }
 };
 
 struct RemotingTransportOptions {
   std::string bind_address = "0.0.0.0";
   uint16_t port = 0;                    // the DLedger port (0: pick one; see port())
   std::map<NodeId, std::string> peers;  // id -> "host:port" (this node may be listed too)
-  size_t io_threads = 1;
+  size_t io_threads = 1;                // 1: the node can share the thread (receiver_context())
 };
 
 class RemotingTransport final : public RaftTransport {
@@ -45,12 +49,16 @@ class RemotingTransport final : public RaftTransport {
 
   void send(NodeId to, std::vector<Message> batch) override;
   void set_receiver(Receiver r) override;
+  boost::asio::io_context* receiver_context() override {
+    return single_io_thread_ ? &server_.io_context(0) : nullptr;
+  }
   // Called by the transport's I/O thread with a decoded batch.
   void deliver(std::vector<Message> batch);
 
  private:
   std::map<NodeId, std::string> peers_;
   std::mutex peers_mu_;
+  bool single_io_thread_ = true;
   remoting::Server server_;
   remoting::Client client_;
   std::shared_ptr<const Receiver> receiver_;  // swapped atomically (std::atomic_load/store)
