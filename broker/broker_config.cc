@@ -18,6 +18,9 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
       .help("IPv4 address advertised to clients (routes, stored STOREHOST, msgIds).");
   s.add_string("bindAddress", &c.bind_address).help("Address the client port binds to.");
   s.add_int("listenPort", &c.listen_port).range(0, 65535).help("Client port (0: any free).");
+  s.add_int("metricsPort", &c.metrics_port)
+      .range(-2, 65535)
+      .help("Prometheus GET /metrics HTTP port: -2 = listenPort+2, -1 = off, 0 = any free port.");
   s.add_string("namesrvAddr", &c.namesrv_addr).help("NameServers, 'host:port;host:port'.");
   s.add_string("storePathRootDir", &c.store_path_root_dir).help("Data directory of this node.");
   s.add_int("mappedFileSizeCommitLog", &c.mapped_file_size_commit_log)
@@ -208,6 +211,12 @@ Status validate(const BrokerConfig& c) {
     }
   }
   return Status::ok();
+}
+
+int32_t effective_metrics_port(const BrokerConfig& c) {
+  if (c.metrics_port != kMetricsPortAuto) return c.metrics_port;
+  if (c.listen_port == 0 || c.listen_port + 2 > 65535) return 0;
+  return c.listen_port + 2;
 }
 
 std::vector<std::string> split_namesrv_addr(std::string_view text) {

@@ -16,6 +16,8 @@
 
 namespace rmq::broker {
 
+inline constexpr int32_t kMetricsPortAuto = -2;
+
 struct BrokerConfig {
   // Identity and addresses.
   std::string broker_cluster_name = "DefaultCluster";
@@ -24,6 +26,8 @@ struct BrokerConfig {
   std::string broker_ip1 = "127.0.0.1";  // advertised to clients (routes, STOREHOST, msgIds)
   std::string bind_address = "0.0.0.0";
   int32_t listen_port = 10911;
+  // Prometheus GET /metrics port: kMetricsPortAuto = listenPort + 2, -1 off, 0 any free port.
+  int32_t metrics_port = kMetricsPortAuto;
   std::string namesrv_addr = "127.0.0.1:9876";  // "host:port;host:port"
   // Store.
   std::string store_path_root_dir = "/tmp/raftmq/store";
@@ -84,6 +88,9 @@ struct PeerAddress {
 [[nodiscard]] common::Result<uint32_t> parse_node_id(std::string_view text);
 // Semantic checks after the schema applied (peers, self id among them, unique ids, flush type).
 [[nodiscard]] common::Status validate(const BrokerConfig& config);
+// The port the /metrics endpoint binds: metricsPort, or listenPort + 2 when it is left at auto
+// (0, any free port, when listenPort is 0 or the sum is not a port); -1 when disabled.
+int32_t effective_metrics_port(const BrokerConfig& config);
 // The namesrv addresses of "a:1;b:2".
 std::vector<std::string> split_namesrv_addr(std::string_view text);
 

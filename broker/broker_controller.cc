@@ -1,5 +1,6 @@
 #include "broker/broker_controller.h"
 
+#include "broker/broker_metrics.h"
 #include "broker/client/client_manager.h"
 #include "broker/client/rebalance_lock.h"
 #include "broker/consumer_offset_manager.h"
@@ -82,6 +83,7 @@ struct BrokerController::Parts {
   std::vector<std::shared_ptr<common::ThreadPool>> pools;
   std::unique_ptr<NamesrvRegistrar> registrar;
   std::unique_ptr<common::ThreadPool> role_pool;
+  std::unique_ptr<BrokerMetrics> metrics;
   std::atomic<bool> publish_pending{false};
   std::vector<int64_t> delay_levels;
 };
@@ -92,6 +94,10 @@ BrokerController::BrokerController(BrokerConfig config, common::Clock& clock)
 BrokerController::~BrokerController() { stop(); }
 
 uint16_t BrokerController::port() const { return parts_->server ? parts_->server->port() : 0; }
+
+uint16_t BrokerController::metrics_port() const {
+  return parts_->metrics ? parts_->metrics->port() : 0;
+}
 
 Status BrokerController::build() {
   RMQ_RETURN_IF_ERROR(validate(config_));
@@ -186,6 +192,9 @@ Status BrokerController::build() {
     BrokerConfig copy = config_;
     return make_broker_schema(copy).dump();
   };
+  // Scrapes start only after the remoting server is up (start_parts()).
+  p.metrics = std::make_unique<BrokerMetrics>(
+      config_, *ctx_, [this] { return parts_->server ? parts_->server->connection_count() : 0; });
 
   // Every applied topic change (admin, auto-creation, %RETRY%/%DLQ% creation, deletion) is
   // published to the NameServers at once, on every node of the group.
@@ -252,6 +261,7 @@ Status BrokerController::start_parts() {
   p.role_pool = std::make_unique<common::ThreadPool>("role", 1, 1024);
   if (p.dledger != nullptr) {
     p.dledger->set_role_listener([this](const dledger::SoftState& ss) {
+      parts_->metrics->raft_events().on_soft_state(ss, clock_.wall_ms());
       const bool leader = ss.role == dledger::Role::kLeader;
       (void)parts_->role_pool->submit([this, leader] { on_role_change(leader); });
     });
@@ -326,6 +336,7 @@ Status BrokerController::start_parts() {
   }
   ctx_->store_host = *host;
   ctx_->broker_addr = addr;
+  RMQ_RETURN_IF_ERROR(p.metrics->start());
   p.hold->start();
 
   p.registrar->start();
@@ -338,10 +349,10 @@ Status BrokerController::start_parts() {
   }
   housekeeping_ = std::thread([this] { housekeeping_loop(); });
   started_ = true;
-  common::logger("broker")->info("broker {} ({}) serving clients on {} in {} mode",
+  common::logger("broker")->info("broker {} ({}) serving clients on {} in {} mode; metrics port {}",
                                  config_.broker_name,
                                  p.dledger ? config_.dledger_self_id : std::string("local"), addr,
-                                 p.dledger ? "dledger" : "local");
+                                 p.dledger ? "dledger" : "local", p.metrics->port());
   return Status::ok();
 }
 
@@ -356,6 +367,7 @@ void BrokerController::on_role_change(bool) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!ctx_->writable_node()) return;
+    if (p.dledger != nullptr) p.metrics->raft_events().on_writable(clock_.wall_ms());
     p.publish_pending.store(true);
     if (p.registrar) p.registrar->register_now();
     std::map<int, int64_t> progress;
@@ -416,6 +428,7 @@ void BrokerController::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (p.metrics) p.metrics->stop();  // scrapes read the parts stopped below
   if (housekeeping_.joinable()) housekeeping_.join();
   if (p.registrar) p.registrar->stop();
   if (p.role_pool) p.role_pool->stop();

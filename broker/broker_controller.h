@@ -48,6 +48,8 @@ class BrokerController {
   void stop();
 
   uint16_t port() const;
+  // The bound /metrics port; 0 when disabled (metricsPort=-1) or not started.
+  uint16_t metrics_port() const;
   const BrokerConfig& config() const { return config_; }
   BrokerContext& context() { return *ctx_; }
   AdminProcessor& admin() { return *admin_; }

@@ -3,8 +3,11 @@
 // Lock-free on the hot path (relaxed atomics). Thread-safe.
 #pragma once
 
+#include "metrics/registry.h"
+
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 
@@ -21,6 +24,11 @@ class BrokerStats {
     get_msgs_.fetch_add(msgs, std::memory_order_relaxed);
     get_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   }
+  // A send answered: from the request's arrival to its response being written.
+  void on_send_latency(std::chrono::nanoseconds d) {
+    send_latency_.observe(std::chrono::duration<double>(d).count());
+  }
+  const metrics::Histogram& send_latency() const { return send_latency_; }
   uint64_t put_msgs() const { return put_msgs_.load(std::memory_order_relaxed); }
   uint64_t put_bytes() const { return put_bytes_.load(std::memory_order_relaxed); }
   uint64_t put_failures() const { return put_failures_.load(std::memory_order_relaxed); }
@@ -52,6 +60,7 @@ class BrokerStats {
   std::atomic<uint64_t> put_failures_{0};
   std::atomic<uint64_t> get_msgs_{0};
   std::atomic<uint64_t> get_bytes_{0};
+  metrics::Histogram send_latency_{metrics::latency_buckets_seconds()};  // seconds
   mutable std::mutex mu_;
   uint64_t last_put_ = 0;  // GUARDED_BY(mu_)
   uint64_t last_get_ = 0;  // GUARDED_BY(mu_)

@@ -23,6 +23,7 @@ DEFINE_bool(config_help, false, "print the config keys with their defaults and e
 // Flags named like config keys: set explicitly, they override the file (common/flags.h).
 DEFINE_int32(listenPort, 9876, "config key listenPort");
 DEFINE_string(bindAddress, "0.0.0.0", "config key bindAddress");
+DEFINE_int32(metricsPort, -2, "config key metricsPort");
 DEFINE_int32(serverWorkerThreads, 8, "config key serverWorkerThreads");
 DEFINE_int32(serverSelectorThreads, 3, "config key serverSelectorThreads");
 DEFINE_int64(brokerExpirySeconds, 120, "config key brokerExpirySeconds");
@@ -57,9 +58,9 @@ int run() {
     std::fprintf(stderr, "raftmq-namesrv: cannot start: %s\n", st.to_string().c_str());
     return st.code() == common::Code::kInvalidArgument ? kExitConfig : kExitBind;
   }
-  std::printf("raftmq-namesrv listening on %s:%u\neffective config:\n%s",
+  std::printf("raftmq-namesrv listening on %s:%u (metrics port %u)\neffective config:\n%s",
               config.bind_address.c_str(), static_cast<unsigned>(controller.port()),
-              schema.dump().c_str());
+              static_cast<unsigned>(controller.metrics_port()), schema.dump().c_str());
   std::fflush(stdout);
   common::logger("namesrv")->info("raftmq-namesrv listening on {}:{}", config.bind_address,
                                   controller.port());

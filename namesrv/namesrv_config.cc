@@ -8,6 +8,9 @@ common::ConfigSchema make_namesrv_schema(NamesrvConfig& c) {
       .range(0, 65535)
       .help("TCP port clients and brokers connect to (0: any free port).");
   s.add_string("bindAddress", &c.bind_address).help("Address the listening socket binds to.");
+  s.add_int("metricsPort", &c.metrics_port)
+      .range(-2, 65535)
+      .help("Prometheus GET /metrics HTTP port: -2 = listenPort+1, -1 = off, 0 = any free port.");
   s.add_int("serverWorkerThreads", &c.server_worker_threads)
       .range(1, 256)
       .help("Threads running request handlers.");
@@ -31,6 +34,12 @@ common::ConfigSchema make_namesrv_schema(NamesrvConfig& c) {
   s.add_ignored("productEnvName", "not used");
   s.add_ignored("clusterTest", "not used");
   return s;
+}
+
+int32_t effective_metrics_port(const NamesrvConfig& c) {
+  if (c.metrics_port != kMetricsPortAuto) return c.metrics_port;
+  if (c.listen_port == 0 || c.listen_port + 1 > 65535) return 0;
+  return c.listen_port + 1;
 }
 
 }  // namespace rmq::namesrv

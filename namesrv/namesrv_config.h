@@ -11,9 +11,13 @@
 
 namespace rmq::namesrv {
 
+inline constexpr int32_t kMetricsPortAuto = -2;
+
 struct NamesrvConfig {
   std::string bind_address = "0.0.0.0";
   int32_t listen_port = 9876;  // 0: pick a free port
+  // Prometheus GET /metrics port: kMetricsPortAuto = listenPort + 1, -1 off, 0 any free port.
+  int32_t metrics_port = kMetricsPortAuto;
   int32_t server_worker_threads = 8;
   int32_t server_selector_threads = 3;  // remoting I/O threads
   int32_t server_thread_pool_queue_capacity = 10000;
@@ -25,5 +29,9 @@ struct NamesrvConfig {
 // Binds every key to `config`'s fields (the fields' current values are the defaults).
 // REQUIRES: `config` outlives the schema.
 common::ConfigSchema make_namesrv_schema(NamesrvConfig& config);
+
+// The port the /metrics endpoint binds: metricsPort, or listenPort + 1 (9877 by default) when it
+// is left at auto (0, any free port, when listenPort is 0 or the sum is not a port); -1: disabled.
+int32_t effective_metrics_port(const NamesrvConfig& config);
 
 }  // namespace rmq::namesrv

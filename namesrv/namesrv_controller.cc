@@ -2,6 +2,8 @@
 
 #include "common/logging.h"
 #include "common/thread_pool.h"
+#include "metrics/http_server.h"
+#include "namesrv/namesrv_metrics.h"
 #include "namesrv/namesrv_processor.h"
 #include "remoting/server.h"
 
@@ -36,9 +38,12 @@ NamesrvController::NamesrvController(NamesrvConfig config, common::Clock& clock)
       "namesrv-exec", static_cast<size_t>(config_.server_worker_threads),
       static_cast<size_t>(config_.server_thread_pool_queue_capacity));
   server_ = std::make_unique<remoting::Server>(server_options(config_), clock);
+  auto counted =
+      std::make_shared<CountingProcessor>(processor_, metrics_, NamesrvProcessor::handled_codes());
   for (const remoting::RequestCode code : NamesrvProcessor::handled_codes()) {
-    server_->registry().register_processor(code, processor_, executor_);
+    server_->registry().register_processor(code, counted, executor_);
   }
+  register_namesrv_metrics(metrics_, routes_, [this] { return server_->connection_count(); });
 }
 
 NamesrvController::~NamesrvController() { stop(); }
@@ -49,6 +54,19 @@ common::Status NamesrvController::start() {
     executor_->stop();
     return st;
   }
+  if (const int32_t mport = effective_metrics_port(config_); mport >= 0) {
+    metrics::HttpServerOptions mo;
+    mo.bind_address = config_.bind_address;
+    mo.port = static_cast<uint16_t>(mport);
+    mo.name = "namesrv-metrics";
+    metrics_http_ = std::make_unique<metrics::HttpServer>(mo, metrics_);
+    if (auto st = metrics_http_->start(); !st.is_ok()) {
+      metrics_http_.reset();
+      server_->stop();
+      executor_->stop();
+      return st;
+    }
+  }
   started_ = true;
   scan_thread_ = std::thread([this] { scan_loop(); });
   return common::Status::ok();
@@ -57,6 +75,7 @@ common::Status NamesrvController::start() {
 void NamesrvController::stop() {
   if (!started_) return;
   started_ = false;
+  if (metrics_http_) metrics_http_->stop();
   server_->stop();
   executor_->stop();
   {
@@ -69,6 +88,10 @@ void NamesrvController::stop() {
 }
 
 uint16_t NamesrvController::port() const { return server_->port(); }
+
+uint16_t NamesrvController::metrics_port() const {
+  return metrics_http_ ? metrics_http_->port() : 0;
+}
 
 void NamesrvController::scan_loop() {
   pthread_setname_np(pthread_self(), "namesrv-scan");

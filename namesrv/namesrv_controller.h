@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "metrics/registry.h"
 #include "namesrv/kv_config_manager.h"
 #include "namesrv/namesrv_config.h"
 #include "namesrv/route_info_manager.h"
@@ -20,6 +21,10 @@
 namespace rmq::common {
 class ThreadPool;
 }  // namespace rmq::common
+
+namespace rmq::metrics {
+class HttpServer;
+}  // namespace rmq::metrics
 
 namespace rmq::remoting {
 class Server;
@@ -36,14 +41,17 @@ class NamesrvController {
   NamesrvController(const NamesrvController&) = delete;
   NamesrvController& operator=(const NamesrvController&) = delete;
 
-  // Binds the port and starts serving. InvalidArgument for a bad bind address, IOError when the
-  // port cannot be bound (in use, no permission); nothing keeps running after an error.
+  // Binds the port (and the /metrics port unless metricsPort=-1) and starts serving.
+  // InvalidArgument for a bad bind address, IOError when a port cannot be bound (in use, no
+  // permission); nothing keeps running after an error.
   [[nodiscard]] common::Status start();
   // Stops accepting, finishes queued requests, joins the scan thread. Idempotent.
   void stop();
 
   // The bound port (useful with listenPort=0). REQUIRES: start() succeeded.
   uint16_t port() const;
+  // The bound /metrics port; 0 when disabled or not started.
+  uint16_t metrics_port() const;
   const NamesrvConfig& config() const { return config_; }
   RouteInfoManager& route_info_manager() { return routes_; }
   KvConfigManager& kv_config_manager() { return kv_; }
@@ -57,6 +65,8 @@ class NamesrvController {
   std::shared_ptr<NamesrvProcessor> processor_;
   std::shared_ptr<common::ThreadPool> executor_;
   std::unique_ptr<remoting::Server> server_;
+  metrics::Registry metrics_;
+  std::unique_ptr<metrics::HttpServer> metrics_http_;
   bool started_ = false;
 
   std::thread scan_thread_;

@@ -25,7 +25,8 @@ import sys
 import tempfile
 
 # Directories whose C++ is checked. dledger/net/ is its own module, "dledger_net".
-MODULE_DIRS = ("common", "remoting", "store", "dledger", "namesrv", "broker", "client", "tools")
+MODULE_DIRS = ("common", "remoting", "metrics", "store", "dledger", "namesrv", "broker", "client",
+               "tools")
 # Top-level directories an include path may start with (anything else is third-party).
 PROJECT_TOP_DIRS = set(MODULE_DIRS) | {"tests", "jepsen", "deploy", "docs", "scripts", "cmake"}
 SOURCE_EXTS = (".h", ".hh", ".hpp", ".cc", ".cpp", ".cxx", ".inl")
@@ -34,11 +35,12 @@ SOURCE_EXTS = (".h", ".hh", ".hpp", ".cc", ".cpp", ".cxx", ".inl")
 ALLOWED = {
     "common": {"common"},
     "remoting": {"common", "remoting"},
+    "metrics": {"common", "metrics"},
     "store": {"common", "store"},
     "dledger": {"common", "store", "dledger"},
     "dledger_net": {"common", "store", "remoting", "dledger", "dledger_net"},
-    "namesrv": {"common", "remoting", "namesrv"},  # + store/meta/ only, see NAMESRV_STORE_PREFIX
-    "broker": {"common", "remoting", "store", "dledger", "dledger_net", "broker"},
+    "namesrv": {"common", "remoting", "metrics", "namesrv"},  # + store/meta/ only, see below
+    "broker": {"common", "remoting", "metrics", "store", "dledger", "dledger_net", "broker"},
     "client": {"common", "remoting", "client"},
     "tools": {"common", "remoting", "client", "tools"},
 }
@@ -268,6 +270,9 @@ SELF_TEST_TREE = {
     "broker/meta.cc": '#include "dledger/net/remoting_transport.h"\n'           # allowed
                       '#include <rocksdb/db.h>\n',                              # line 2: forbidden
     "client/producer.cc": '#include "../store/commit_log.h"\n',                 # line 1: forbidden
+    "metrics/http_server.cc": '#include "common/logging.h"\n'                  # allowed
+                              '#include "remoting/asio.h"\n',                  # line 2: forbidden
+    "namesrv/metrics_user.cc": '#include "metrics/registry.h"\n',              # allowed
     "tools/bench/latency.cc": 'auto t = std::chrono::high_resolution_clock::now();\n',  # exempt
     "tests/unit/anything_test.cc": '#include "broker/meta.h"\n'                 # tests unchecked
                                    'auto t = std::chrono::system_clock::now();\n',
@@ -279,6 +284,7 @@ SELF_TEST_EXPECTED = {
     ("broker/clock_user.cc", 3, "clock"),
     ("broker/meta.cc", 2, "rocksdb"),
     ("client/producer.cc", 1, "store"),
+    ("metrics/http_server.cc", 2, "remoting"),
 }
 
 

@@ -120,6 +120,7 @@ void SendMessageProcessor::process(const remoting::RequestContext& rc, RemotingC
 
 void SendMessageProcessor::send(const remoting::RequestContext& rc, RemotingCommand req,
                                 remoting::Responder responder) {
+  const common::TimePoint arrived = ctx_.clock.now();
   auto header = decode_send_header(req);
   if (!header.ok()) {
     responder.respond(
@@ -176,7 +177,7 @@ void SendMessageProcessor::send(const remoting::RequestContext& rc, RemotingComm
   }
   auto topic = ctx_.topics.find(h.topic);
   if (topic) {
-    store_message(req, std::move(h), *topic, rc.remote_address, std::move(responder));
+    store_message(req, std::move(h), *topic, rc.remote_address, std::move(responder), arrived);
     return;
   }
   // Unknown topic: retry/DLQ topics are created on demand; others need auto-creation via TBW102.
@@ -203,22 +204,22 @@ void SendMessageProcessor::send(const remoting::RequestContext& rc, RemotingComm
   const std::string name = h.topic;
   ctx_.topics.create_if_missing(
       name, queues, perm,
-      [this, shared_req, h = std::move(h), born,
-       responder](common::Result<store::TopicConfig> t) mutable {
+      [this, shared_req, h = std::move(h), born, responder,
+       arrived](common::Result<store::TopicConfig> t) mutable {
         if (!t.ok()) {
           responder.respond(reply(
               *shared_req, ResponseCode::kServiceNotAvailable,
               "could not create topic[" + h.topic + "]: " + std::string(t.status().message())));
           return;
         }
-        store_message(*shared_req, std::move(h), *t, born, std::move(responder));
+        store_message(*shared_req, std::move(h), *t, born, std::move(responder), arrived);
       });
 }
 
 void SendMessageProcessor::store_message(const RemotingCommand& req, SendHeader h,
                                          const store::TopicConfig& topic,
                                          const std::string& born_addr,
-                                         remoting::Responder responder) {
+                                         remoting::Responder responder, common::TimePoint arrived) {
   if ((topic.perm & kPermWrite) == 0) {
     responder.respond(reply(req, ResponseCode::kNoPermission,
                             "the topic[" + h.topic + "] sending message is forbidden"));
@@ -251,14 +252,15 @@ void SendMessageProcessor::store_message(const RemotingCommand& req, SendHeader 
   if (!batch) {
     rewrite_for_delay(m, static_cast<int>(ctx_.delay_levels_ms.size()));
   }
-  put(std::move(m), batch, req.opaque, std::move(responder), batch ? &req.body : nullptr);
+  put(std::move(m), batch, req.opaque, std::move(responder), batch ? &req.body : nullptr, arrived);
 }
 
 void SendMessageProcessor::put(store::MessageInput m, bool batch, int32_t opaque,
-                               remoting::Responder responder, const common::Buffer* batch_body) {
+                               remoting::Responder responder, const common::Buffer* batch_body,
+                               common::TimePoint arrived) {
   const int32_t queue_id = m.queue_id;
-  auto done = [this, responder = std::move(responder), opaque, queue_id,
-               batch](const store::AppendResult& r) {
+  auto done = [this, responder = std::move(responder), opaque, queue_id, batch,
+               arrived](const store::AppendResult& r) {
     const bool stored = r.status == PutStatus::kOk || r.status == PutStatus::kFlushDiskTimeout ||
                         r.status == PutStatus::kFlushSlaveTimeout ||
                         r.status == PutStatus::kSlaveNotAvailable;
@@ -294,6 +296,7 @@ void SendMessageProcessor::put(store::MessageInput m, bool batch, int32_t opaque
       ctx_.stats.on_put_failed();
     }
     responder.respond(std::move(resp));
+    ctx_.stats.on_send_latency(ctx_.clock.now() - arrived);
   };
   if (batch_body != nullptr) {
     ctx_.store.put_batch(m, common::ByteView(batch_body->data(), batch_body->size()),

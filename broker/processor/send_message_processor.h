@@ -47,11 +47,12 @@ class SendMessageProcessor final : public remoting::RequestProcessor {
  private:
   void send(const remoting::RequestContext& rc, remoting::RemotingCommand request,
             remoting::Responder responder);
+  // `arrived`: when process() began (the send latency histogram starts there).
   void store_message(const remoting::RemotingCommand& req, SendHeader h,
                      const store::TopicConfig& topic, const std::string& born_addr,
-                     remoting::Responder responder);
+                     remoting::Responder responder, common::TimePoint arrived);
   void put(store::MessageInput m, bool batch, int32_t opaque, remoting::Responder responder,
-           const common::Buffer* batch_body);
+           const common::Buffer* batch_body, common::TimePoint arrived);
   void send_back(const remoting::RequestContext& rc, remoting::RemotingCommand request,
                  remoting::Responder responder);
 

@@ -82,16 +82,21 @@ LocalCluster::~LocalCluster() {
 }
 
 void LocalCluster::pick_ports() {
-  const auto ports = free_ports(1 + 2 * size());
+  // Every process also serves /metrics on a port of its own, so parallel clusters never clash.
+  const auto ports = free_ports(2 + 3 * size());
   namesrv_port_ = ports.at(0);
+  namesrv_metrics_port_ = ports.at(1);
   for (int i = 0; i < size(); ++i) {
-    nodes_[i].port = ports.at(1 + i);
-    nodes_[i].raft_port = ports.at(1 + size() + i);
+    nodes_[i].port = ports.at(2 + i);
+    nodes_[i].raft_port = ports.at(2 + size() + i);
+    nodes_[i].metrics_port = ports.at(2 + 2 * size() + i);
   }
 }
 
 std::string LocalCluster::namesrv_addr() const { return loopback(namesrv_port_); }
 std::string LocalCluster::broker_addr(int i) const { return loopback(nodes_.at(i).port); }
+std::string LocalCluster::metrics_addr(int i) const { return loopback(nodes_.at(i).metrics_port); }
+std::string LocalCluster::namesrv_metrics_addr() const { return loopback(namesrv_metrics_port_); }
 std::string LocalCluster::node_id(int i) const { return nodes_.at(i).id; }
 std::string LocalCluster::log_path(int i) const {
   return (options_.base_dir / (nodes_.at(i).id + ".log")).string();
@@ -127,6 +132,7 @@ Status LocalCluster::write_broker_conf(int i) const {
       << "brokerName=" << options_.broker_name << '\n'
       << "brokerIP1=127.0.0.1\n"
       << "listenPort=" << nodes_.at(i).port << '\n'
+      << "metricsPort=" << nodes_.at(i).metrics_port << '\n'
       << "namesrvAddr=" << namesrv_addr() << '\n'
       << "storePathRootDir=" << store_dir(i).string() << '\n'
       << "enableDLegerCommitLog=true\n"
@@ -205,9 +211,10 @@ Status LocalCluster::start() {
 }
 
 Status LocalCluster::start_once() {
-  namesrv_pid_ = spawn({options_.namesrv_bin, "--listenPort=" + std::to_string(namesrv_port_),
-                        "--bindAddress=127.0.0.1"},
-                       namesrv_log_path());
+  namesrv_pid_ =
+      spawn({options_.namesrv_bin, "--listenPort=" + std::to_string(namesrv_port_),
+             "--metricsPort=" + std::to_string(namesrv_metrics_port_), "--bindAddress=127.0.0.1"},
+            namesrv_log_path());
   if (namesrv_pid_ <= 0) return Status::io_error("cannot spawn " + options_.namesrv_bin);
   bool ns_bind_failed = false;
   const bool ns_up = eventually(

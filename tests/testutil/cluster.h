@@ -49,11 +49,13 @@ class LocalCluster {
   common::Status start();
 
   int size() const { return static_cast<int>(nodes_.size()); }
-  std::string namesrv_addr() const;      // "127.0.0.1:<port>"
-  std::string broker_addr(int i) const;  // client-facing "127.0.0.1:<listenPort>" of node i
-  std::string node_id(int i) const;      // "n1", "n2", ...
-  std::string log_path(int i) const;     // --log_file of node i
-  std::string out_path(int i) const;     // stdout and stderr of node i
+  std::string namesrv_addr() const;       // "127.0.0.1:<port>"
+  std::string broker_addr(int i) const;   // client-facing "127.0.0.1:<listenPort>" of node i
+  std::string metrics_addr(int i) const;  // "127.0.0.1:<metricsPort>" of node i (GET /metrics)
+  std::string namesrv_metrics_addr() const;
+  std::string node_id(int i) const;   // "n1", "n2", ...
+  std::string log_path(int i) const;  // --log_file of node i
+  std::string out_path(int i) const;  // stdout and stderr of node i
   std::string namesrv_log_path() const;
   std::string conf_path(int i) const;
   std::filesystem::path store_dir(int i) const;
@@ -99,6 +101,7 @@ class LocalCluster {
     std::string id;  // n1..nN
     uint16_t port = 0;
     uint16_t raft_port = 0;
+    uint16_t metrics_port = 0;
     pid_t pid = -1;
   };
   void pick_ports();
@@ -110,6 +113,7 @@ class LocalCluster {
 
   LocalClusterOptions options_;
   uint16_t namesrv_port_ = 0;
+  uint16_t namesrv_metrics_port_ = 0;
   pid_t namesrv_pid_ = -1;
   std::vector<Node> nodes_;
   std::unique_ptr<remoting::Client> client_;
