@@ -18,6 +18,7 @@ std::atomic<uint64_t> g_next_connection_id{1};
 // The connection whose read batch this I/O thread is processing. Frames that handlers send on it
 // meanwhile are queued and leave in one gather write when the batch ends (flush consolidation).
 thread_local const Connection* tls_reading = nullptr;
+thread_local WriteBatch* tls_batch = nullptr;
 
 std::string endpoint_string(const asio::ip::tcp::socket& s) {
   boost::system::error_code ec;
@@ -142,6 +143,15 @@ bool Connection::enqueue(OutFrame frame) {
     pending_.push_back(std::move(frame));
     return true;
   }
+  if (tls_batch != nullptr) {  // flushed when the thread's WriteBatch ends
+    pending_.push_back(std::move(frame));
+    if (!corked_) {
+      corked_ = true;
+      lock.unlock();
+      tls_batch->add(shared_from_this());
+    }
+    return true;
+  }
   if (connected_ && !writing_ && pending_.empty()) {
     if (try_write_now(frame)) return true;
   }
@@ -214,6 +224,60 @@ void Connection::start_write() {
         self->touch();
         self->start_write();
       });
+}
+
+WriteBatch::WriteBatch() : outermost_(tls_batch == nullptr) {
+  if (outermost_) tls_batch = this;
+}
+
+WriteBatch::~WriteBatch() {
+  if (!outermost_) return;
+  tls_batch = nullptr;
+  for (const auto& c : conns_) c->flush_corked();
+}
+
+void WriteBatch::add(ConnectionPtr conn) { conns_.push_back(std::move(conn)); }
+
+void Connection::flush_corked() {
+  std::unique_lock lock(wmu_);
+  corked_ = false;
+  if (closed_.load(std::memory_order_acquire) || !connected_ || writing_ || pending_.empty()) {
+    return;  // an async write in flight (or the connect) picks the queue up
+  }
+  iovec iov[kMaxIov];
+  int n_iov = 0;
+  for (const OutFrame& f : pending_) {
+    if (n_iov + 2 > static_cast<int>(kMaxIov)) break;
+    size_t skip = f.written;
+    for (const common::Buffer* b : {&f.head, &f.body}) {
+      if (skip >= b->size()) {
+        skip -= b->size();
+        continue;
+      }
+      iov[n_iov++] = {const_cast<uint8_t*>(b->data()) + skip, b->size() - skip};
+      skip = 0;
+    }
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = static_cast<size_t>(n_iov);
+  const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n > 0) {
+    touch();
+    size_t left = static_cast<size_t>(n);
+    size_t done = 0;
+    while (done < pending_.size() && left >= pending_[done].size() - pending_[done].written) {
+      left -= pending_[done].size() - pending_[done].written;
+      ++done;
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+    if (!pending_.empty()) pending_.front().written += left;
+  }
+  if (pending_.empty()) return;
+  // EAGAIN, a partial write or more frames than one sendmsg takes: the I/O thread goes on.
+  writing_ = true;
+  lock.unlock();
+  asio::post(io_, [self = shared_from_this()] { self->start_write(); });
 }
 
 void Connection::flush_batch() {

@@ -1,6 +1,7 @@
 #include "dledger/net/raft_node.h"
 
 #include "common/logging.h"
+#include "remoting/connection.h"
 
 #include <future>
 #include <pthread.h>
@@ -237,6 +238,9 @@ NodeStatus RaftNode::status() {
 
 void RaftNode::handle_ready() {
   if (halted_) return;
+  // Every frame this Ready produces (appends to peers, the answers of the sends it commits) goes
+  // out with one syscall per connection when the Ready is done.
+  remoting::WriteBatch writes;
   while (raft_->has_ready()) {
     Ready rd = raft_->ready();
     if (!rd.entries.empty()) {

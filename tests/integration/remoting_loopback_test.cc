@@ -15,7 +15,9 @@
 #include <chrono>
 #include <future>
 #include <latch>
+#include <mutex>
 #include <netinet/in.h>
+#include <set>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -178,6 +180,34 @@ TEST_F(LoopbackTest, ManyConcurrentAsyncCallsFromManyThreads) {
   ASSERT_TRUE(eventually([&] { return ok.load() + bad.load() == kThreads * kPerThread; }));
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(client->response_table().size(), 0u);
+}
+
+// A WriteBatch holds what its thread sends until it ends, then all of it goes out (in order).
+TEST_F(LoopbackTest, WriteBatchHoldsFramesUntilItEnds) {
+  auto client = make_client();
+  ASSERT_TRUE(client->invoke_sync(address_, echo_request("warm"), 3s).ok());  // connected
+  constexpr int kCalls = 50;
+  std::atomic<int> answered{0};
+  std::vector<std::string> order;
+  std::mutex mu;
+  {
+    WriteBatch batch;
+    for (int i = 0; i < kCalls; ++i) {
+      client->invoke_async(address_, echo_request(std::to_string(i)), 10s,
+                           [&](common::Result<RemotingCommand> r) {
+                             ASSERT_TRUE(r.ok()) << r.status();
+                             std::lock_guard lock(mu);
+                             order.emplace_back(r->body.str());
+                             answered.fetch_add(1);
+                           });
+    }
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(answered.load(), 0) << "nothing may leave before the batch ends";
+  }
+  ASSERT_TRUE(eventually([&] { return answered.load() == kCalls; }));
+  std::lock_guard lock(mu);
+  std::set<std::string> got(order.begin(), order.end());
+  EXPECT_EQ(got.size(), static_cast<size_t>(kCalls)) << "every frame arrives exactly once";
 }
 
 TEST_F(LoopbackTest, OnewayGetsNoResponse) {
