@@ -78,6 +78,17 @@ RouteCache::RouteCache(remoting::Client& client, std::string namesrv_list, commo
                        common::Duration max_age)
     : client_(client), namesrvs_(split_addresses(namesrv_list)), clock_(clock), max_age_(max_age) {}
 
+std::shared_ptr<const TopicRoute> RouteCache::cached(const std::string& topic, bool* stale) {
+  std::lock_guard lock(mu_);
+  auto it = routes_.find(topic);
+  if (it == routes_.end()) {
+    if (stale != nullptr) *stale = true;
+    return nullptr;
+  }
+  if (stale != nullptr) *stale = clock_.now() - it->second->fetched >= max_age_;
+  return it->second;
+}
+
 void RouteCache::invalidate(const std::string& topic) {
   std::lock_guard lock(mu_);
   routes_.erase(topic);

@@ -55,6 +55,9 @@ class RouteCache {
   // The cached route, fetched when absent, stale, or `refresh`.
   common::Result<std::shared_ptr<const TopicRoute>> get(const std::string& topic,
                                                         bool refresh = false);
+  // The cached route without asking a NameServer (null when none); *stale (if given) tells
+  // whether it is older than `max_age`. For callers that must not block (I/O threads).
+  std::shared_ptr<const TopicRoute> cached(const std::string& topic, bool* stale = nullptr);
   void invalidate(const std::string& topic);
   const std::vector<std::string>& namesrvs() const { return namesrvs_; }
 
