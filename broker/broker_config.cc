@@ -1,7 +1,8 @@
 #include "broker/broker_config.h"
 
+#include <arpa/inet.h>
 #include <charconv>
-#include <set>
+#include <optional>
 
 namespace rmq::broker {
 
@@ -16,7 +17,8 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
   s.add_int("brokerId", &c.broker_id).range(0, 1024).help("Classic mode: 0 = master.");
   s.add_string("brokerIP1", &c.broker_ip1)
       .help("IPv4 address advertised to clients (routes, stored STOREHOST, msgIds).");
-  s.add_string("bindAddress", &c.bind_address).help("Address the client port binds to.");
+  s.add_string("bindAddress", &c.bind_address)
+      .help("IP address the client, Raft and metrics ports bind to (0.0.0.0: all).");
   s.add_int("listenPort", &c.listen_port).range(0, 65535).help("Client port (0: any free).");
   s.add_int("metricsPort", &c.metrics_port)
       .range(-2, 65535)
@@ -29,8 +31,12 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
   s.add_int("mappedFileSizeConsumeQueue", &c.mapped_file_size_consume_queue)
       .range(20 * 16, 1ll << 31)
       .help("Size of one consume queue file (a multiple of 20).");
-  s.add_string("flushDiskType", &c.flush_disk_type)
+  s.add_enum("flushDiskType", &c.flush_disk_type, {"ASYNC_FLUSH", "SYNC_FLUSH"})
       .help("ASYNC_FLUSH (ack from page cache) or SYNC_FLUSH (ack after fdatasync).");
+  s.add_enum("brokerRole", &c.broker_role, {"ASYNC_MASTER", "SYNC_MASTER", "SLAVE"})
+      .help(
+          "Classic master/slave mode (in progress; checked, not used yet). DLedger mode takes "
+          "the role from Raft.");
   s.add_int("maxMessageSize", &c.max_message_size)
       .range(1024, 64 * 1024 * 1024)
       .help("Largest message body accepted.");
@@ -39,7 +45,7 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
       .help("Hours commit log segments are kept (local mode).");
   s.add_int("diskMaxUsedSpaceRatio", &c.disk_max_used_space_ratio)
       .range(10, 95)
-      .help("Disk use (percent) above which old segments are removed early.");
+      .help("Disk use (percent) above which old segments are removed early (local mode).");
   s.add_int("maxHashSlotNum", &c.max_hash_slot_num)
       .range(16, 50'000'000)
       .help("Hash slots of one index file (key lookups).");
@@ -98,8 +104,12 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
   s.add_bool("slaveReadEnable", &c.slave_read_enable)
       .help("Suggest a follower to consumers far behind (suggestWhichBrokerId).");
   s.add_int("accessMessageInMemoryMaxRatio", &c.access_message_in_memory_max_ratio).range(1, 100);
+  // TEST ONLY (jepsen/): a deliberately broken broker for the harness to catch. Never set it.
+  s.add_bool("testOnlyAckBeforeCommit", &c.test_only_ack_before_commit)
+      .help(
+          "TEST ONLY, DANGEROUS: DLedger sends are acknowledged once the leader appended them, "
+          "before a majority holds them (acknowledged messages can be lost).");
   for (const char* k : {"rocketmqHome",
-                        "brokerRole",
                         "deleteWhen",
                         "brokerIP2",
                         "haListenPort",
@@ -138,45 +148,174 @@ Result<uint32_t> parse_node_id(std::string_view text) {
   return id;
 }
 
+namespace {
+
+bool is_ipv4(const std::string& text) {
+  in_addr a{};
+  return inet_pton(AF_INET, text.c_str(), &a) == 1;
+}
+
+bool is_ip(const std::string& text) {
+  in6_addr a{};
+  return is_ipv4(text) || inet_pton(AF_INET6, text.c_str(), &a) == 1;
+}
+
+// A host name (labels of letters, digits, '-' and '_' between dots, none empty or starting or
+// ending with '-'; '_' because container names may use it) or an IPv4 address.
+bool is_host(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  bool numeric = true;
+  size_t start = 0;
+  while (start <= host.size()) {
+    size_t end = host.find('.', start);
+    if (end == std::string_view::npos) end = host.size();
+    const std::string_view label = host.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char ch : label) {
+      const bool digit = ch >= '0' && ch <= '9';
+      const bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+      if (!digit && !alpha && ch != '-' && ch != '_') return false;
+      numeric = numeric && digit;
+    }
+    start = end + 1;
+  }
+  // All digits and dots: it has to be a real IPv4 address (not 999.1.1.1 or 10.1).
+  return !numeric || is_ipv4(std::string(host));
+}
+
+std::optional<uint16_t> parse_port(std::string_view text) {
+  uint32_t port = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || port == 0 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(port);
+}
+
+std::string lower(std::string s) {
+  for (char& ch : s) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  return s;
+}
+
+Status peers_error(std::string_view part, std::string_view why) {
+  return Status::invalid_argument("dLegerPeers: '" + std::string(part) + "': " + std::string(why) +
+                                  " (expected n<id>-<host>:<port>;...)");
+}
+
+std::string ids_of(const std::vector<PeerAddress>& peers) {
+  std::string out;
+  for (const auto& p : peers) out += (out.empty() ? "n" : ", n") + std::to_string(p.id);
+  return out;
+}
+
+// An id key (dLegerSelfId, preferredLeaderId) that must name one of `peers`.
+Status check_member(std::string_view key, const std::string& value,
+                    const std::vector<PeerAddress>& peers, uint32_t* id) {
+  if (value.empty()) {
+    return Status::invalid_argument(std::string(key) + " is empty (expected one of " +
+                                    ids_of(peers) + " from dLegerPeers)");
+  }
+  auto parsed = parse_node_id(value);
+  if (!parsed.ok()) {
+    return Status::invalid_argument(std::string(key) + ": " +
+                                    std::string(parsed.status().message()));
+  }
+  for (const auto& p : peers) {
+    if (p.id == *parsed) {
+      *id = p.id;
+      return Status::ok();
+    }
+  }
+  return Status::invalid_argument(std::string(key) + " " + value + " is not among dLegerPeers (" +
+                                  ids_of(peers) + ")");
+}
+
+// The ports of listen_ports(); `peers` and `self` only in DLedger mode.
+std::vector<ListenPort> ports_of(const BrokerConfig& c, const std::vector<PeerAddress>& peers,
+                                 uint32_t self) {
+  std::vector<ListenPort> out;
+  for (const auto& p : peers) {
+    if (p.id == self) {
+      out.push_back(
+          {"dLegerPeers", "dLegerPeers (Raft port of n" + std::to_string(self) + ")", p.port});
+    }
+  }
+  if (c.listen_port > 0) {
+    out.push_back({"listenPort", "listenPort", static_cast<uint16_t>(c.listen_port)});
+  }
+  const int32_t metrics = effective_metrics_port(c);
+  if (metrics > 0) {
+    out.push_back(
+        {"metricsPort",
+         c.metrics_port == kMetricsPortAuto ? "metricsPort (listenPort+2)" : "metricsPort",
+         static_cast<uint16_t>(metrics)});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<PeerAddress>> parse_dledger_peers(std::string_view text) {
+  if (text.empty()) {
+    return Status::invalid_argument(
+        "dLegerPeers is empty (expected n1-host:port;n2-host:port;...; "
+        "enableDLegerCommitLog=false runs one local node without it)");
+  }
+  // One trailing ';' is accepted, as DLedger's Java split drops it; any other empty entry is not.
+  if (text.back() == ';') text.remove_suffix(1);
   std::vector<PeerAddress> out;
-  std::set<uint32_t> ids;
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find(';', start);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view part = text.substr(start, end - start);
+    const std::string_view part = text.substr(start, end - start);
     start = end + 1;
     if (part.empty()) {
-      if (end == text.size()) break;
-      continue;
+      return Status::invalid_argument("dLegerPeers: entry " + std::to_string(out.size() + 1) +
+                                      " is empty (two ';' in a row or a leading ';')");
     }
-    // "n1-host-name:port": the id ends at the first '-', the port after the last ':'.
+    // "n1-host-name:port": the id ends at the first '-', the port starts after the last ':'.
     const size_t dash = part.find('-');
-    const size_t colon = part.rfind(':');
-    if (dash == std::string_view::npos || colon == std::string_view::npos || colon < dash + 2) {
-      return Status::invalid_argument("dLegerPeers: '" + std::string(part) +
-                                      "' is not of the form n<id>-<host>:<port>");
-    }
+    if (dash == std::string_view::npos) return peers_error(part, "no '-' after the node id");
     PeerAddress peer;
-    RMQ_ASSIGN_OR_RETURN(peer.id, parse_node_id(part.substr(0, dash)));
-    peer.host = std::string(part.substr(dash + 1, colon - dash - 1));
-    uint32_t port = 0;
-    std::string_view port_text = part.substr(colon + 1);
-    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535) {
-      return Status::invalid_argument("dLegerPeers: bad port in '" + std::string(part) + "'");
+    auto id = parse_node_id(part.substr(0, dash));
+    if (!id.ok()) return peers_error(part, id.status().message());
+    peer.id = *id;
+    const size_t colon = part.rfind(':');
+    if (colon == std::string_view::npos || colon < dash) {
+      return peers_error(part, "no ':<port>' after the host");
     }
-    peer.port = static_cast<uint16_t>(port);
-    if (!ids.insert(peer.id).second) {
-      return Status::invalid_argument("dLegerPeers: node id n" + std::to_string(peer.id) +
-                                      " appears twice");
+    const std::string_view host = part.substr(dash + 1, colon - dash - 1);
+    if (host.empty()) return peers_error(part, "empty host");
+    if (!is_host(host)) {
+      return peers_error(part,
+                         "host '" + std::string(host) + "' is not a host name or an IPv4 address");
+    }
+    peer.host = std::string(host);
+    const std::string_view port_text = part.substr(colon + 1);
+    const auto port = parse_port(port_text);
+    if (!port) {
+      return peers_error(part,
+                         "port '" + std::string(port_text) + "' is not a number in [1, 65535]");
+    }
+    peer.port = *port;
+    for (const auto& other : out) {
+      if (other.id == peer.id) {
+        return Status::invalid_argument("dLegerPeers: node id n" + std::to_string(peer.id) +
+                                        " appears twice");
+      }
+      if (lower(other.host) == lower(peer.host) && other.port == peer.port) {
+        return Status::invalid_argument("dLegerPeers: n" + std::to_string(other.id) + " and n" +
+                                        std::to_string(peer.id) + " have the same address " +
+                                        peer.address());
+      }
     }
     out.push_back(std::move(peer));
     if (end == text.size()) break;
   }
-  if (out.empty()) return Status::invalid_argument("dLegerPeers is empty");
   return out;
 }
 
@@ -185,32 +324,72 @@ Status validate(const BrokerConfig& c) {
     return Status::invalid_argument("flushDiskType must be ASYNC_FLUSH or SYNC_FLUSH, not '" +
                                     c.flush_disk_type + "'");
   }
-  if (c.broker_ip1.empty())
-    return Status::invalid_argument("brokerIP1 (advertised address) is empty");
-  if (c.broker_name.empty()) return Status::invalid_argument("brokerName is empty");
-  if (split_namesrv_addr(c.namesrv_addr).empty()) {
-    return Status::invalid_argument("namesrvAddr is empty");
+  if (c.broker_role != "ASYNC_MASTER" && c.broker_role != "SYNC_MASTER" &&
+      c.broker_role != "SLAVE") {
+    return Status::invalid_argument("brokerRole must be ASYNC_MASTER, SYNC_MASTER or SLAVE, not '" +
+                                    c.broker_role + "'");
   }
-  if (c.enable_dledger) {
-    RMQ_ASSIGN_OR_RETURN(auto peers, parse_dledger_peers(c.dledger_peers));
-    RMQ_ASSIGN_OR_RETURN(uint32_t self, parse_node_id(c.dledger_self_id));
-    bool found = false;
-    for (const auto& p : peers) found = found || p.id == self;
-    if (!found) {
-      return Status::invalid_argument("dLegerSelfId " + c.dledger_self_id +
-                                      " is not among dLegerPeers");
+  if (c.broker_ip1.empty()) {
+    return Status::invalid_argument("brokerIP1 (the address advertised to clients) is empty");
+  }
+  if (!is_ipv4(c.broker_ip1)) {
+    return Status::invalid_argument("brokerIP1 '" + c.broker_ip1 +
+                                    "' is not an IPv4 address (clients decode IPv4 store hosts)");
+  }
+  if (c.broker_ip1 == "0.0.0.0") {
+    return Status::invalid_argument(
+        "brokerIP1 0.0.0.0 is not an address clients can connect to (set the host's address)");
+  }
+  if (!is_ip(c.bind_address)) {
+    return Status::invalid_argument("bindAddress '" + c.bind_address +
+                                    "' is not an IP address (0.0.0.0 binds every interface)");
+  }
+  if (c.broker_name.empty()) return Status::invalid_argument("brokerName is empty");
+  const auto namesrvs = split_namesrv_addr(c.namesrv_addr);
+  if (namesrvs.empty()) return Status::invalid_argument("namesrvAddr is empty");
+  for (const auto& a : namesrvs) {
+    const size_t colon = a.rfind(':');
+    if (colon == std::string::npos || !is_host(std::string_view(a).substr(0, colon)) ||
+        !parse_port(std::string_view(a).substr(colon + 1))) {
+      return Status::invalid_argument("namesrvAddr: '" + a +
+                                      "' is not host:port (expected host:port;host:port)");
     }
+  }
+  std::vector<PeerAddress> peers;
+  uint32_t self = 0;
+  if (c.enable_dledger) {
+    RMQ_ASSIGN_OR_RETURN(peers, parse_dledger_peers(c.dledger_peers));
+    RMQ_RETURN_IF_ERROR(check_member("dLegerSelfId", c.dledger_self_id, peers, &self));
     if (!c.preferred_leader_id.empty()) {
-      RMQ_ASSIGN_OR_RETURN(uint32_t pref, parse_node_id(c.preferred_leader_id));
-      bool known = false;
-      for (const auto& p : peers) known = known || p.id == pref;
-      if (!known) {
-        return Status::invalid_argument("preferredLeaderId " + c.preferred_leader_id +
-                                        " is not among dLegerPeers");
+      uint32_t pref = 0;
+      RMQ_RETURN_IF_ERROR(check_member("preferredLeaderId", c.preferred_leader_id, peers, &pref));
+    }
+  }
+  const auto ports = ports_of(c, peers, self);
+  for (size_t i = 0; i < ports.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (ports[i].port == ports[j].port) {
+        return Status::invalid_argument(ports[i].what + " " + std::to_string(ports[i].port) +
+                                        " is also " + ports[j].what +
+                                        ": every port of a node must be different");
       }
     }
   }
   return Status::ok();
+}
+
+std::vector<ListenPort> listen_ports(const BrokerConfig& c) {
+  std::vector<PeerAddress> peers;
+  uint32_t self = 0;
+  if (c.enable_dledger) {
+    auto parsed = parse_dledger_peers(c.dledger_peers);
+    auto id = parse_node_id(c.dledger_self_id);
+    if (parsed.ok() && id.ok()) {
+      peers = std::move(*parsed);
+      self = *id;
+    }
+  }
+  return ports_of(c, peers, self);
 }
 
 int32_t effective_metrics_port(const BrokerConfig& c) {

@@ -1,8 +1,9 @@
 // BrokerConfig: the broker's settings, read from a RocketMQ-style broker.conf plus command-line
 // overrides through common::ConfigSchema (RocketMQ's key names, so an existing broker.conf works;
-// keys we do not use are accepted and listed as ignored). validate() checks what a schema cannot:
-// the DLedger peer list, the self id, the advertised address. A plain value built on the main
-// thread; `runtime` fields may later change through UPDATE_BROKER_CONFIG (guarded by the broker).
+// keys we do not use are accepted and listed as ignored; a key we do not know is an error).
+// validate() checks what a schema cannot: the DLedger peer list, the self id, the addresses, ports
+// used twice. Every error names the key. A plain value built on the main thread; `runtime` fields
+// may later change through UPDATE_BROKER_CONFIG (guarded by the broker).
 #pragma once
 
 #include "common/config.h"
@@ -34,6 +35,9 @@ struct BrokerConfig {
   int64_t mapped_file_size_commit_log = 1024ll * 1024 * 1024;
   int64_t mapped_file_size_consume_queue = 300000 * 20;
   std::string flush_disk_type = "ASYNC_FLUSH";  // or SYNC_FLUSH
+  // Classic master/slave mode only (in progress): ASYNC_MASTER, SYNC_MASTER or SLAVE. Checked,
+  // not used yet; DLedger mode takes the role from Raft.
+  std::string broker_role = "ASYNC_MASTER";
   int32_t max_message_size = 4 * 1024 * 1024;
   int32_t file_reserved_time_hours = 72;
   int32_t disk_max_used_space_ratio = 75;
@@ -69,6 +73,10 @@ struct BrokerConfig {
   // Slave reads: suggest a follower when a consumer lags by more than this share of memory.
   bool slave_read_enable = true;
   int32_t access_message_in_memory_max_ratio = 40;
+  // TEST ONLY (testOnlyAckBeforeCommit): acknowledge DLedger sends at the leader's local append
+  // instead of at majority commit. Breaks the durability guarantee on purpose (jepsen/ shows
+  // that its checker catches it).
+  bool test_only_ack_before_commit = false;
 };
 
 // Binds every key to `config`'s fields (the fields' current values are the defaults).
@@ -82,12 +90,32 @@ struct PeerAddress {
   uint16_t port = 0;
   std::string address() const { return host + ":" + std::to_string(port); }
 };
-// Parses "n1-host:port;n2-host:port" (hostnames may contain '-'); errors name the bad part.
+// Parses "n1-host:port;n2-host:port". The id ends at the first '-' and the port starts after the
+// last ':', so host names may contain '-' ("n1-broker-a-1.example:40911"). Strict: every entry
+// needs an id, a host (a host name of letters, digits, '-', '_' and '.', or an IPv4 address; no
+// IPv6) and a port in [1, 65535]; ids and host:port pairs are unique; an empty entry is an error
+// except one trailing ';' (accepted, as DLedger's Java split drops it). Errors start with
+// "dLegerPeers:" and quote the bad entry.
 [[nodiscard]] common::Result<std::vector<PeerAddress>> parse_dledger_peers(std::string_view text);
 // "n3" -> 3.
 [[nodiscard]] common::Result<uint32_t> parse_node_id(std::string_view text);
-// Semantic checks after the schema applied (peers, self id among them, unique ids, flush type).
+// Semantic checks after the schema applied, each error one line naming the key: flushDiskType
+// and brokerRole values, brokerIP1 (an IPv4 address clients can reach), bindAddress (an IP
+// address), brokerName, namesrvAddr (host:port list), dLegerPeers, dLegerSelfId among the peers,
+// preferredLeaderId, and no port used twice among listenPort, metricsPort and this node's Raft
+// port.
 [[nodiscard]] common::Status validate(const BrokerConfig& config);
+
+// A port this node binds on bindAddress, for the start-up check of main.cc and its messages.
+struct ListenPort {
+  std::string key;  // the config key that sets it: listenPort, metricsPort, dLegerPeers
+  std::string
+      what;  // how to name it: "metricsPort (listenPort+2)", "dLegerPeers (Raft port of n1)"
+  uint16_t port = 0;
+};
+// The fixed ports `config` binds (ports 0, "any free port", and disabled metrics left out), in
+// the order the broker binds them: Raft, client, metrics. REQUIRES: validate(config) is ok.
+std::vector<ListenPort> listen_ports(const BrokerConfig& config);
 // The port the /metrics endpoint binds: metricsPort, or listenPort + 2 when it is left at auto
 // (0, any free port, when listenPort is 0 or the sum is not a port); -1 when disabled.
 int32_t effective_metrics_port(const BrokerConfig& config);

@@ -1,5 +1,7 @@
 #include "namesrv/namesrv_config.h"
 
+#include <arpa/inet.h>
+
 namespace rmq::namesrv {
 
 common::ConfigSchema make_namesrv_schema(NamesrvConfig& c) {
@@ -40,6 +42,37 @@ int32_t effective_metrics_port(const NamesrvConfig& c) {
   if (c.metrics_port != kMetricsPortAuto) return c.metrics_port;
   if (c.listen_port == 0 || c.listen_port + 1 > 65535) return 0;
   return c.listen_port + 1;
+}
+
+common::Status validate(const NamesrvConfig& c) {
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, c.bind_address.c_str(), &v4) != 1 &&
+      inet_pton(AF_INET6, c.bind_address.c_str(), &v6) != 1) {
+    return common::Status::invalid_argument("bindAddress '" + c.bind_address +
+                                            "' is not an IP address (0.0.0.0 binds every "
+                                            "interface)");
+  }
+  const auto ports = listen_ports(c);
+  if (ports.size() == 2 && ports[0].port == ports[1].port) {
+    return common::Status::invalid_argument(ports[1].what + " " + std::to_string(ports[1].port) +
+                                            " is also listenPort: the two ports must differ");
+  }
+  return common::Status::ok();
+}
+
+std::vector<ListenPort> listen_ports(const NamesrvConfig& c) {
+  std::vector<ListenPort> out;
+  if (c.listen_port > 0) {
+    out.push_back({"listenPort", "listenPort", static_cast<uint16_t>(c.listen_port)});
+  }
+  if (const int32_t m = effective_metrics_port(c); m > 0) {
+    out.push_back(
+        {"metricsPort",
+         c.metrics_port == kMetricsPortAuto ? "metricsPort (listenPort+1)" : "metricsPort",
+         static_cast<uint16_t>(m)});
+  }
+  return out;
 }
 
 }  // namespace rmq::namesrv

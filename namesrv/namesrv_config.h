@@ -4,10 +4,12 @@
 #pragma once
 
 #include "common/config.h"
+#include "common/status.h"
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace rmq::namesrv {
 
@@ -29,6 +31,19 @@ struct NamesrvConfig {
 // Binds every key to `config`'s fields (the fields' current values are the defaults).
 // REQUIRES: `config` outlives the schema.
 common::ConfigSchema make_namesrv_schema(NamesrvConfig& config);
+
+// Checks a schema cannot, each error one line naming the key: bindAddress is an IP address and
+// metricsPort differs from listenPort.
+[[nodiscard]] common::Status validate(const NamesrvConfig& config);
+
+// A port the NameServer binds on bindAddress (listenPort, then metricsPort), for the start-up
+// check of main.cc; ports 0 ("any free port") and a disabled metrics port are left out.
+struct ListenPort {
+  std::string key;   // listenPort or metricsPort
+  std::string what;  // "metricsPort (listenPort+1)" when it is derived
+  uint16_t port = 0;
+};
+std::vector<ListenPort> listen_ports(const NamesrvConfig& config);
 
 // The port the /metrics endpoint binds: metricsPort, or listenPort + 1 (9877 by default) when it
 // is left at auto (0, any free port, when listenPort is 0 or the sum is not a port); -1: disabled.
