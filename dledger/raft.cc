@@ -446,7 +446,7 @@ void Raft::handle_append_response(const Message& m) {
     if (pr.state == Progress::State::kProbe) pr.become_replicate();
     pr.free_to(m.log_index);
     if (maybe_commit()) {
-      broadcast_append();
+      if (cfg_.announce_commit_at_once) broadcast_append();
     } else if (was_paused) {
       // It may have missed a commit advance while paused: tell it, even with no new entries.
       send_append(m.from, /*send_if_empty=*/true);
@@ -624,7 +624,9 @@ void Raft::advance(const Ready& rd) {
   if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
   if (role_ == Role::kLeader) {
     Progress& self = progress_[id_];
-    if (self.maybe_update(log_.persisted()) && maybe_commit()) broadcast_append();
+    if (self.maybe_update(log_.persisted()) && maybe_commit() && cfg_.announce_commit_at_once) {
+      broadcast_append();
+    }
   }
 }
 

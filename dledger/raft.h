@@ -41,8 +41,12 @@ struct RaftConfig {
   size_t max_inflight_bytes = 32u << 20;  // payload bytes in flight per follower
   size_t max_msg_bytes = 1u << 20;        // payload per append message
   NodeId preferred_leader = kNoNode;      // leadership goes there when it is caught up
-  LogIndex applied;                       // restart: last index already applied by the driver
-  common::Random* random = nullptr;       // REQUIRED; owned by the caller
+  // true (etcd): a commit advance is sent to every follower at once, with no entries if need be.
+  // false: followers learn it from the next append or heartbeat (at most heartbeat_ticks later),
+  // which saves each follower a wake-up and the leader its answer per commit at low load.
+  bool announce_commit_at_once = true;
+  LogIndex applied;                  // restart: last index already applied by the driver
+  common::Random* random = nullptr;  // REQUIRED; owned by the caller
   // Optional log sink for traces ("1 became leader at term 3"); the sim captures it.
   std::function<void(const std::string&)> logger;
 };

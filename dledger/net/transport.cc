@@ -101,6 +101,7 @@ void RemotingTransport::send(NodeId to, std::vector<Message> batch) {
   auto flush = [&] {
     if (frame.empty()) return;
     auto cmd = remoting::RemotingCommand::request(kRaftMessages);
+    cmd.serialize_type = remoting::SerializeType::kRocketmq;  // binary header: no JSON per frame
     encode_messages(frame, cmd.body);
     (void)client_.invoke_oneway(address, std::move(cmd));
     frame.clear();
