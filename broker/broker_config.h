@@ -48,8 +48,8 @@ struct BrokerConfig {
   std::string dledger_group = "broker-a";
   std::string dledger_peers;  // "n1-127.0.0.1:40911;n2-...;n3-..."
   std::string dledger_self_id = "n1";
-  int32_t raft_tick_ms = 100;
-  int32_t raft_election_ticks = 10;
+  int32_t raft_tick_ms = 20;         // fine ticks: two followers rarely time out in the same one
+  int32_t raft_election_ticks = 50;  // 1-2 s with 20 ms ticks
   std::string preferred_leader_id;  // "" or "n2"
   // Topics and groups.
   bool auto_create_topic_enable = true;
