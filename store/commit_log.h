@@ -70,7 +70,10 @@ class CommitLog {
   virtual void set_disk_full(bool full) = 0;
   // What the store gives its log, set once before start().
   struct Hooks {
-    std::function<void()> on_confirm;            // the confirm offset moved: wake the dispatcher
+    std::function<void()> on_confirm;  // the confirm offset moved: wake the dispatcher
+    // Or dispatch a bounded amount on the calling thread (what a log whose confirmations come
+    // from one thread, the Raft node's, uses once that thread is done with its current work).
+    std::function<void()> dispatch_now;
     std::function<int64_t()> dispatched_offset;  // how far the dispatcher has got
     std::function<void()> reset_queue_offsets;   // rebuild next queue offsets from the queues
   };

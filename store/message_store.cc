@@ -7,6 +7,11 @@
 
 namespace rmq::store {
 
+namespace {
+// The most a committing thread dispatches itself per call; the dispatch thread takes the rest.
+constexpr int64_t kInlineDispatchBytes = 1 << 20;
+}  // namespace
+
 using common::Result;
 using common::Status;
 
@@ -56,6 +61,7 @@ MessageStore::MessageStore(StoreConfig config, FileSystem& fs, common::Clock& cl
   }
   CommitLog::Hooks hooks;
   hooks.on_confirm = [this] { reput_.wakeup(); };
+  hooks.dispatch_now = [this] { reput_.dispatch_now(kInlineDispatchBytes); };
   hooks.dispatched_offset = [this] { return reput_.reput_offset(); };
   hooks.reset_queue_offsets = [this] {
     queue_offsets_.clear();

@@ -65,8 +65,20 @@ void ReputService::catch_up(int64_t from_offset) {
   }
 }
 
-bool ReputService::do_reput() {
+void ReputService::dispatch_now(int64_t max_bytes) {
+  std::unique_lock lock(dispatch_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {  // the thread is dispatching: make sure it looks again
+    wakeup();
+    return;
+  }
+  do_reput(max_bytes);
+  lock.unlock();
+  if (log_.confirm_offset() > reput_offset()) wakeup();
+}
+
+bool ReputService::do_reput(int64_t max_bytes) {
   int64_t offset = reput_offset_.load(std::memory_order_acquire);
+  const int64_t start = offset;
   const int64_t confirm = log_.confirm_offset();
   if (offset < log_.min_offset()) {
     common::logger("store")->warn("reput offset {} is below the log's min {}; skipping ahead",
@@ -111,6 +123,7 @@ bool ReputService::do_reput() {
       rest = rest.subspan(probe.size);
       reput_offset_.store(offset, std::memory_order_release);
       progressed = true;
+      if (offset - start >= max_bytes) return progressed;
     }
     if (segment_done) {
       reput_offset_.store(offset, std::memory_order_release);
@@ -126,7 +139,10 @@ void ReputService::run() {
       std::unique_lock lock(mu_);
       if (stop_) break;
     }
-    if (do_reput()) continue;
+    {
+      std::lock_guard dispatch(dispatch_mu_);
+      if (do_reput()) continue;
+    }
     sleeping_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (log_.confirm_offset() > reput_offset()) {  // arrived between do_reput and now
@@ -139,6 +155,7 @@ void ReputService::run() {
     wake_ = false;
     sleeping_.store(false, std::memory_order_relaxed);
   }
+  std::lock_guard dispatch(dispatch_mu_);
   do_reput();  // dispatch what was confirmed before stopping
 }
 

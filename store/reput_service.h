@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -33,6 +34,9 @@ class ReputService {
   void start(int64_t from_offset);
   void stop();
   void wakeup();
+  // Dispatches up to about `max_bytes` on the caller's thread when no dispatch is running (one
+  // wake-up of the dispatch thread saved per commit); wakes the thread for anything left.
+  void dispatch_now(int64_t max_bytes);
   // Dispatches everything up to the confirm offset now, on this thread. REQUIRES: not started.
   void catch_up(int64_t from_offset);
 
@@ -43,8 +47,9 @@ class ReputService {
 
  private:
   void run();
-  // Dispatches what is available; returns false when nothing was done.
-  bool do_reput();
+  // Dispatches what is available (stopping at the first record boundary past `max_bytes`);
+  // returns false when nothing was done. REQUIRES: dispatch_mu_ held (or not started).
+  bool do_reput(int64_t max_bytes = INT64_MAX);
 
   CommitLog& log_;
   std::vector<CommitLogDispatcher*> dispatchers_;
@@ -52,6 +57,7 @@ class ReputService {
   RequestBuilder builder_;
   std::atomic<int64_t> reput_offset_{0};
   std::atomic<bool> sleeping_{false};
+  std::mutex dispatch_mu_;  // one dispatcher at a time: the thread or a dispatch_now() caller
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // GUARDED_BY(mu_)

@@ -126,6 +126,10 @@ Status DLedgerCommitLog::start() {
   for (const auto& [id, addr] : options_.peers) no.raft.peers.push_back(id);
   no.raft.election_ticks = options_.election_ticks;
   no.raft.heartbeat_ticks = options_.heartbeat_ticks;
+  // Producers hear of a commit from the leader; followers learn it from the next append or the
+  // next heartbeat (one tick), not from an extra empty append per commit (two wake-ups per
+  // follower per message at low load). Followers' committed reads lag by at most a tick.
+  no.raft.announce_commit_at_once = false;
   no.raft.preferred_leader = options_.preferred_leader;
   no.tick = options_.tick;
   no.sync_flush = options_.sync_flush;
@@ -171,7 +175,19 @@ void DLedgerCommitLog::on_commit(LogIndex commit) {
   }
   apply_metadata_until(commit);
   confirm_.store(loc->position + static_cast<int64_t>(loc->size), std::memory_order_release);
-  if (hooks_.on_confirm) hooks_.on_confirm();
+  if (!hooks_.dispatch_now) {
+    if (hooks_.on_confirm) hooks_.on_confirm();
+    return;
+  }
+  // Dispatch here, once the commit's answers have gone out, instead of waking the dispatch thread
+  // per commit (a wake-up per message per node at low load).
+  if (!dispatch_deferred_) {
+    dispatch_deferred_ = true;
+    node_->defer([this] {
+      dispatch_deferred_ = false;
+      hooks_.dispatch_now();
+    });
+  }
 }
 
 bool DLedgerCommitLog::writable() {

@@ -125,6 +125,7 @@ class DLedgerCommitLog final : public store::CommitLog {
   std::mutex append_mu_;                // orders queue-offset assignment with proposals
   std::atomic<bool> accepting_{false};  // see writable()
   std::atomic<int64_t> confirm_{0};
+  bool dispatch_deferred_ = false;  // node thread only: a dispatch_now is posted
   std::atomic<bool> disk_full_{false};
   std::atomic<bool> running_{false};
   std::atomic<bool> first_ack_pending_{false};  // the next acknowledged send is recorded

@@ -66,6 +66,10 @@ class RaftNode {
   void transfer_leadership(NodeId target, std::function<void(common::Status)> cb);
   void campaign();
 
+  // Runs `fn` on the node thread after the work in hand (a Ready's answers are out by then).
+  // Call from the node thread only, e.g. from a listener.
+  void defer(std::function<void()> fn) { boost::asio::post(*io_, std::move(fn)); }
+
   void set_role_listener(RoleListener l) { role_listener_ = std::move(l); }
   void set_commit_listener(CommitListener l) { commit_listener_ = std::move(l); }
 
