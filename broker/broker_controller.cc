@@ -149,6 +149,7 @@ Status BrokerController::build() {
     o.tick = std::chrono::milliseconds(config_.raft_tick_ms);
     o.election_ticks = config_.raft_election_ticks;
     o.sync_flush = config_.flush_disk_type == "SYNC_FLUSH";
+    o.test_only_ack_before_commit = config_.test_only_ack_before_commit;  // TEST ONLY
     if (!config_.preferred_leader_id.empty()) {
       RMQ_ASSIGN_OR_RETURN(uint32_t pref, parse_node_id(config_.preferred_leader_id));
       o.preferred_leader = dledger::NodeId(pref);

@@ -25,6 +25,7 @@ DLedgerCommitLog::DLedgerCommitLog(store::FileSystem& fs, DLedgerOptions options
   // Metadata entries are noted as they land, so commits apply them without looking at the type
   // of every committed entry (node thread).
   entries_->set_append_hook([this](const dledger::Entry& e, uint8_t* body, int64_t position) {
+    if (options_.test_only_ack_before_commit) early_ack(e, position);  // TEST ONLY
     if (e.type == dledger::EntryType::kMetadata && meta_apply_) meta_indexes_.insert(e.index);
     if (e.type != dledger::EntryType::kMessage) return;
     const int64_t base = position + EntryLog::body_offset();
@@ -250,6 +251,26 @@ void DLedgerCommitLog::append(store::EncodedMessages msgs, store::AppendCallback
   }
   auto data = std::make_shared<std::string>(reinterpret_cast<const char*>(msgs.bytes.data()),
                                             msgs.bytes.size());
+  if (options_.test_only_ack_before_commit) {  // TEST ONLY: ack at the leader's local write
+    auto early = std::make_shared<EarlyAck>();
+    early->done = std::move(done);
+    early->result.queue_offset = first_qo;
+    early->result.msg_count = count;
+    early->result.wrote_bytes = wrote;
+    early->result.store_timestamp = store_ts;
+    const std::string* key = data.get();
+    {
+      std::lock_guard elock(early_mu_);
+      early_[key] = early;
+    }
+    done = [this, early, key](const store::AppendResult& r) {
+      {
+        std::lock_guard elock(early_mu_);
+        early_.erase(key);
+      }
+      if (!early->fired.exchange(true)) early->done(r);
+    };
+  }
   node_->propose(
       dledger::EntryType::kMessage, std::move(data),
       [this, done = std::move(done), first_qo, count, wrote,
@@ -275,6 +296,25 @@ void DLedgerCommitLog::append(store::EncodedMessages msgs, store::AppendCallback
         }
         done(res);
       });
+}
+
+// TEST ONLY (test_only_ack_before_commit): node thread, as entry `e` lands in this node's log.
+void DLedgerCommitLog::early_ack(const dledger::Entry& e, int64_t position) {
+  std::shared_ptr<EarlyAck> early;
+  {
+    std::lock_guard elock(early_mu_);
+    auto it = early_.find(e.data.get());
+    if (it == early_.end()) return;
+    early = std::move(it->second);
+    early_.erase(it);
+  }
+  if (early->fired.exchange(true)) return;
+  store::AppendResult r = early->result;
+  r.status = store::PutStatus::kOk;
+  r.physical_offset = position + EntryLog::body_offset();
+  r.log_index = e.index.value();
+  r.log_term = e.term.value();
+  early->done(r);
 }
 
 Result<store::LogSlice> DLedgerCommitLog::read(int64_t offset, uint32_t size) {

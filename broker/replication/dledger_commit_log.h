@@ -42,6 +42,9 @@ struct DLedgerOptions {
   int heartbeat_ticks = 1;
   bool sync_flush = false;  // replicas fdatasync before acknowledging
   dledger::NodeId preferred_leader;
+  // TEST ONLY (broker.conf testOnlyAckBeforeCommit): an append completes as soon as the leader
+  // wrote the entry to its own log, not at majority commit. Deliberately unsafe (jepsen/).
+  bool test_only_ack_before_commit = false;
 };
 
 class DLedgerCommitLog final : public store::CommitLog {
@@ -135,6 +138,16 @@ class DLedgerCommitLog final : public store::CommitLog {
   // metadata entries in the log not applied yet.
   dledger::LogIndex meta_applied_;
   std::set<dledger::LogIndex> meta_indexes_;
+  // TEST ONLY (test_only_ack_before_commit): appends waiting for the leader's local write, by
+  // their entry data (the append hook sees the same shared string).
+  struct EarlyAck {
+    store::AppendCallback done;
+    store::AppendResult result;
+    std::atomic<bool> fired{false};
+  };
+  void early_ack(const dledger::Entry& e, int64_t position);
+  std::mutex early_mu_;
+  std::map<const std::string*, std::shared_ptr<EarlyAck>> early_;  // GUARDED_BY(early_mu_)
   mutable std::mutex timeline_mu_;
   std::deque<TimelineEvent> timeline_;  // GUARDED_BY(timeline_mu_)
 };
