@@ -567,6 +567,7 @@ Status EntryLog::append_unit(const EntryLocation& unit) {
 }
 
 Status EntryLog::truncate_from(LogIndex index) {
+  std::lock_guard flush_lock(flush_mu_);
   int64_t end = 0;
   if (index > LogIndex(1)) {
     RMQ_ASSIGN_OR_RETURN(const EntryLocation prev, locate(index.prev()));
@@ -580,6 +581,7 @@ Status EntryLog::truncate_from(LogIndex index) {
 }
 
 void EntryLog::roll_back() {
+  std::lock_guard flush_lock(flush_mu_);
   Status st = data_.truncate_dirty(data_end());
   if (st.is_ok()) st = index_.truncate_dirty(unit_offset(last_index().next()));
   if (!st.is_ok()) {
@@ -596,6 +598,13 @@ Status EntryLog::sync() {
     return Status::io_error("entry log " + options_.dir + ": flush left data unsynced");
   }
   return Status::ok();
+}
+
+Status EntryLog::flush_written() {
+  std::lock_guard flush_lock(flush_mu_);
+  if (!open_) return Status::ok();
+  RMQ_RETURN_IF_ERROR(data_.flush(0).status());
+  return index_.flush(0).status();
 }
 
 Result<EntryLocation> EntryLog::locate(LogIndex index) const {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,6 +96,9 @@ class EntryLog final : public LogStorage {
   HardState hard_state() const override { return hard_; }
   // Makes the data log, then the index log, durable up to what was appended.
   common::Status sync() override;
+  // The same from any thread while the writer goes on (async flush's periodic sync): flushes what
+  // was written when it looks; serialized with truncations.
+  common::Status flush_written();
 
   // For the replicated CommitLog: `size` bytes of the data log at `position`, kept alive by the
   // slice's holder. NotFound outside the written data log.
@@ -138,6 +142,7 @@ class EntryLog final : public LogStorage {
   std::atomic<int64_t> last_index_{0};
   AppendHook append_hook_;
   std::atomic<int64_t> data_end_{0};
+  std::mutex flush_mu_;  // a background flush and a truncation never overlap
 };
 
 }  // namespace rmq::dledger

@@ -2,6 +2,8 @@
 
 #include "common/logging.h"
 
+#include <pthread.h>
+
 namespace rmq::broker {
 
 using common::Result;
@@ -151,7 +153,22 @@ Status DLedgerCommitLog::start() {
     if (role_listener_) role_listener_(ss);
   });
   node_->start();
+  if (!options_.sync_flush && options_.async_flush_interval.count() > 0) {
+    flush_thread_ = std::thread([this] { flush_loop(); });
+  }
   return Status::ok();
+}
+
+void DLedgerCommitLog::flush_loop() {
+  pthread_setname_np(pthread_self(), "rmq-raft-flush");
+  std::unique_lock lock(flush_mu_);
+  while (!flush_cv_.wait_for(lock, options_.async_flush_interval, [&] { return flush_stop_; })) {
+    lock.unlock();
+    if (Status st = entries_->flush_written(); !st.is_ok()) {
+      common::logger("broker")->error("async flush of the entry log failed: {}", st.to_string());
+    }
+    lock.lock();
+  }
 }
 
 void DLedgerCommitLog::shutdown() {
@@ -161,6 +178,12 @@ void DLedgerCommitLog::shutdown() {
   // transport), then join the transport's threads.
   if (node_) node_->stop();
   if (transport_) transport_->stop();
+  {
+    std::lock_guard lock(flush_mu_);
+    flush_stop_ = true;
+  }
+  flush_cv_.notify_all();
+  if (flush_thread_.joinable()) flush_thread_.join();
   if (Status st = entries_->close(); !st.is_ok()) {
     common::logger("broker")->error("closing the entry log: {}", st.to_string());
   }

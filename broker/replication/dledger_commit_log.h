@@ -17,6 +17,7 @@
 #include "store/queue_offset_table.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -24,6 +25,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace rmq::broker {
@@ -41,6 +43,9 @@ struct DLedgerOptions {
   int election_ticks = 10;  // 1-2 s elections with 100 ms ticks
   int heartbeat_ticks = 1;
   bool sync_flush = false;  // replicas fdatasync before acknowledging
+  // Async flush: the entry log is synced this often by a background thread (RocketMQ's
+  // flushIntervalCommitLog), which bounds what a crash of a majority can take back.
+  std::chrono::milliseconds async_flush_interval{500};
   dledger::NodeId preferred_leader;
   // TEST ONLY (broker.conf testOnlyAckBeforeCommit): an append completes as soon as the leader
   // wrote the entry to its own log, not at majority commit. Deliberately unsafe (jepsen/).
@@ -148,6 +153,11 @@ class DLedgerCommitLog final : public store::CommitLog {
   void early_ack(const dledger::Entry& e, int64_t position);
   std::mutex early_mu_;
   std::map<const std::string*, std::shared_ptr<EarlyAck>> early_;  // GUARDED_BY(early_mu_)
+  void flush_loop();                                               // async flush: the periodic sync
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  bool flush_stop_ = false;  // GUARDED_BY(flush_mu_)
+  std::thread flush_thread_;
   mutable std::mutex timeline_mu_;
   std::deque<TimelineEvent> timeline_;  // GUARDED_BY(timeline_mu_)
 };

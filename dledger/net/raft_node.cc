@@ -108,8 +108,10 @@ void RaftNode::halt(const std::string& why) {
   timer_->cancel();
   leader_.store(false, std::memory_order_release);
   serving_.store(false, std::memory_order_release);
+  leader_id_.store(kNoNode.value(), std::memory_order_release);
   transport_.set_receiver(nullptr);
   fail_pending(why);
+  if (role_listener_) role_listener_(SoftState{Role::kFollower, kNoNode, raft_->term()});
 }
 
 // Term and vote must be durable before any reply, so they are written at once (fsync). The
@@ -214,6 +216,13 @@ NodeStatus RaftNode::status_now() const {
   s.last_index = raft_->last_index();
   s.serving = raft_->serving();
   for (const auto& [id, pr] : raft_->progress()) s.match[id] = pr.match;
+  if (halted_) {  // whatever Raft last believed, this node no longer leads or follows anyone
+    s.halted = true;
+    s.soft.role = Role::kFollower;
+    s.soft.leader = kNoNode;
+    s.serving = false;
+    s.match.clear();
+  }
   return s;
 }
 

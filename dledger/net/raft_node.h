@@ -45,6 +45,7 @@ struct NodeStatus {
   LogIndex commit;
   LogIndex last_index;
   bool serving = false;
+  bool halted = false;               // stopped after a storage failure: takes no part any more
   std::map<NodeId, LogIndex> match;  // leader only
 };
 

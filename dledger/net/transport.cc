@@ -49,7 +49,9 @@ class RaftMessagesProcessor final : public remoting::RequestProcessor {
 }  // namespace
 
 RemotingTransport::RemotingTransport(RemotingTransportOptions options, common::Clock& clock)
-    : peers_(std::move(options.peers)),
+    : clock_(clock),
+      reconnect_after_(options.reconnect_after_silence),
+      peers_(std::move(options.peers)),
       single_io_thread_(options.io_threads <= 1),
       server_(server_options(options), clock),
       client_(client_options(), clock) {
@@ -82,17 +84,37 @@ void RemotingTransport::set_receiver(Receiver r) {
 }
 
 void RemotingTransport::deliver(std::vector<Message> batch) {
+  if (!batch.empty()) {
+    const common::TimePoint now = clock_.now();
+    std::lock_guard lock(peers_mu_);
+    for (const Message& m : batch) links_[m.from].last_heard = now;
+  }
   const auto receiver = std::atomic_load(&receiver_);
   if (receiver && *receiver) (*receiver)(std::move(batch));
 }
 
 void RemotingTransport::send(NodeId to, std::vector<Message> batch) {
   std::string address;
+  bool reconnect = false;
+  common::Duration silent{};
   {
     std::lock_guard lock(peers_mu_);
     auto it = peers_.find(to);
     if (it == peers_.end()) return;
     address = it->second;
+    const common::TimePoint now = clock_.now();
+    auto [link, fresh] = links_.try_emplace(to, Link{now, now});
+    silent = now - link->second.last_heard;
+    if (!fresh && silent > reconnect_after_ && now - link->second.last_reset > reconnect_after_) {
+      link->second.last_reset = now;
+      reconnect = true;
+    }
+  }
+  if (reconnect) {
+    common::logger("dledger")->info(
+        "nothing from n{} ({}) for {} ms: replacing the connection", to.value(), address,
+        std::chrono::duration_cast<std::chrono::milliseconds>(silent).count());
+    client_.close_connection(address);
   }
   // Oneway: Raft tolerates loss; a failed send surfaces as a missing response and is retried.
   // Catch-up can put tens of MiB in one Ready: split into frames well under the frame limit.

@@ -35,6 +35,10 @@ struct RemotingTransportOptions {
   uint16_t port = 0;                    // the DLedger port (0: pick one; see port())
   std::map<NodeId, std::string> peers;  // id -> "host:port" (this node may be listed too)
   size_t io_threads = 1;                // 1: the node can share the thread (receiver_context())
+  // A peer we send to but have not heard from for this long gets a fresh connection (at most
+  // once per this period): after a partition heals, a connection whose packets were dropped
+  // would otherwise wait out TCP's retransmission back-off (seconds) before it carries again.
+  common::Duration reconnect_after_silence = std::chrono::seconds(1);
 };
 
 class RemotingTransport final : public RaftTransport {
@@ -56,7 +60,14 @@ class RemotingTransport final : public RaftTransport {
   void deliver(std::vector<Message> batch);
 
  private:
+  struct Link {
+    common::TimePoint last_heard;  // a batch from this peer arrived
+    common::TimePoint last_reset;  // its connection was last replaced
+  };
+  common::Clock& clock_;
+  const common::Duration reconnect_after_;
   std::map<NodeId, std::string> peers_;
+  std::map<NodeId, Link> links_;  // GUARDED_BY(peers_mu_)
   std::mutex peers_mu_;
   bool single_io_thread_ = true;
   remoting::Server server_;
