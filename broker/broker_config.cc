@@ -35,8 +35,28 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
       .help("ASYNC_FLUSH (ack from page cache) or SYNC_FLUSH (ack after fdatasync).");
   s.add_enum("brokerRole", &c.broker_role, {"ASYNC_MASTER", "SYNC_MASTER", "SLAVE"})
       .help(
-          "Classic master/slave mode (in progress; checked, not used yet). DLedger mode takes "
-          "the role from Raft.");
+          "Classic master/slave mode (enableDLegerCommitLog=false): SYNC_MASTER acks once a "
+          "slave holds a message, ASYNC_MASTER at once. DLedger mode takes the role from Raft.");
+  s.add_int("haListenPort", &c.ha_listen_port)
+      .range(-2, 65535)
+      .help("Classic master: port slaves replicate from; -2 = listenPort+1, 0 = any free port.");
+  s.add_string("haMasterAddress", &c.ha_master_address)
+      .help("Classic slave: the master's HA host:port ('' = learned from the NameServer).");
+  s.add_duration_ms("haSendHeartbeatInterval", &c.ha_send_heartbeat_interval)
+      .range(100, 600000)
+      .help("Classic master: heartbeat to an idle slave this often.");
+  s.add_duration_ms("haHousekeepingInterval", &c.ha_housekeeping_interval)
+      .range(1000, 3600000)
+      .help("Classic HA: a peer silent this long is disconnected.");
+  s.add_int("haTransferBatchSize", &c.ha_transfer_batch_size)
+      .range(4096, 16 * 1024 * 1024)
+      .help("Classic master: most log bytes sent to a slave in one frame.");
+  s.add_int("haSlaveFallbehindMax", &c.ha_slave_fallbehind_max)
+      .range(1024, 1ll << 40)
+      .help("SYNC_MASTER: a slave further behind than this answers SLAVE_NOT_AVAILABLE at once.");
+  s.add_duration_ms("syncFlushTimeout", &c.sync_flush_timeout)
+      .range(1, 600000)
+      .help("Wait for a sync flush and for a SYNC_MASTER's slave before answering a timeout.");
   s.add_int("maxMessageSize", &c.max_message_size)
       .range(1024, 64 * 1024 * 1024)
       .help("Largest message body accepted.");
@@ -109,26 +129,12 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
       .help(
           "TEST ONLY, DANGEROUS: DLedger sends are acknowledged once the leader appended them, "
           "before a majority holds them (acknowledged messages can be lost).");
-  for (const char* k : {"rocketmqHome",
-                        "deleteWhen",
-                        "brokerIP2",
-                        "haListenPort",
-                        "storePathCommitLog",
-                        "storePathConsumeQueue",
-                        "storePathIndex",
-                        "storeCheckpoint",
-                        "abortFile",
-                        "flushIntervalCommitLog",
-                        "transientStorePoolEnable",
-                        "traceTopicEnable",
-                        "aclEnable",
-                        "enablePropertyFilter",
-                        "isEnableBatchPush",
-                        "namesrvAddrs",
-                        "dLegerSelfIds",
-                        "sendMessageThreadPoolQueueCapacity",
-                        "useReentrantLockWhenPutMessage",
-                        "waitTimeMillsInSendQueue"}) {
+  for (const char* k :
+       {"rocketmqHome", "deleteWhen", "brokerIP2", "storePathCommitLog", "storePathConsumeQueue",
+        "storePathIndex", "storeCheckpoint", "abortFile", "flushIntervalCommitLog",
+        "transientStorePoolEnable", "traceTopicEnable", "aclEnable", "enablePropertyFilter",
+        "isEnableBatchPush", "namesrvAddrs", "dLegerSelfIds", "sendMessageThreadPoolQueueCapacity",
+        "useReentrantLockWhenPutMessage", "waitTimeMillsInSendQueue"}) {
     s.add_ignored(k, "not used by raftmq");
   }
   return s;
@@ -246,6 +252,12 @@ std::vector<ListenPort> ports_of(const BrokerConfig& c, const std::vector<PeerAd
   if (c.listen_port > 0) {
     out.push_back({"listenPort", "listenPort", static_cast<uint16_t>(c.listen_port)});
   }
+  if (const int32_t ha = effective_ha_listen_port(c); ha > 0) {
+    out.push_back(
+        {"haListenPort",
+         c.ha_listen_port == kHaListenPortAuto ? "haListenPort (listenPort+1)" : "haListenPort",
+         static_cast<uint16_t>(ha)});
+  }
   const int32_t metrics = effective_metrics_port(c);
   if (metrics > 0) {
     out.push_back(
@@ -355,6 +367,24 @@ Status validate(const BrokerConfig& c) {
                                       "' is not host:port (expected host:port;host:port)");
     }
   }
+  if (!c.enable_dledger && c.broker_role == "SLAVE" && c.broker_id == 0) {
+    return Status::invalid_argument(
+        "brokerId 0 is the master's: a SLAVE needs brokerId >= 1 (brokerRole=SLAVE)");
+  }
+  if (!c.enable_dledger && c.broker_role != "SLAVE" && c.broker_id != 0) {
+    return Status::invalid_argument("brokerId " + std::to_string(c.broker_id) +
+                                    " with brokerRole=" + c.broker_role +
+                                    ": a master has brokerId 0");
+  }
+  if (!c.ha_master_address.empty()) {
+    const size_t colon = c.ha_master_address.rfind(':');
+    if (colon == std::string::npos ||
+        !is_host(std::string_view(c.ha_master_address).substr(0, colon)) ||
+        !parse_port(std::string_view(c.ha_master_address).substr(colon + 1))) {
+      return Status::invalid_argument("haMasterAddress: '" + c.ha_master_address +
+                                      "' is not host:port");
+    }
+  }
   std::vector<PeerAddress> peers;
   uint32_t self = 0;
   if (c.enable_dledger) {
@@ -396,6 +426,13 @@ int32_t effective_metrics_port(const BrokerConfig& c) {
   if (c.metrics_port != kMetricsPortAuto) return c.metrics_port;
   if (c.listen_port == 0 || c.listen_port + 2 > 65535) return 0;
   return c.listen_port + 2;
+}
+
+int32_t effective_ha_listen_port(const BrokerConfig& c) {
+  if (c.enable_dledger || c.broker_role == "SLAVE") return -1;
+  if (c.ha_listen_port != kHaListenPortAuto) return c.ha_listen_port;
+  if (c.listen_port == 0 || c.listen_port + 1 > 65535) return 0;
+  return c.listen_port + 1;
 }
 
 std::vector<std::string> split_namesrv_addr(std::string_view text) {

@@ -18,6 +18,7 @@
 namespace rmq::broker {
 
 inline constexpr int32_t kMetricsPortAuto = -2;
+inline constexpr int32_t kHaListenPortAuto = -2;
 
 struct BrokerConfig {
   // Identity and addresses.
@@ -35,9 +36,17 @@ struct BrokerConfig {
   int64_t mapped_file_size_commit_log = 1024ll * 1024 * 1024;
   int64_t mapped_file_size_consume_queue = 300000 * 20;
   std::string flush_disk_type = "ASYNC_FLUSH";  // or SYNC_FLUSH
-  // Classic master/slave mode only (in progress): ASYNC_MASTER, SYNC_MASTER or SLAVE. Checked,
-  // not used yet; DLedger mode takes the role from Raft.
+  // Classic master/slave mode (enableDLegerCommitLog=false; broker/ha/): ASYNC_MASTER,
+  // SYNC_MASTER (brokerId 0) or SLAVE (brokerId >= 1). DLedger mode takes the role from Raft.
   std::string broker_role = "ASYNC_MASTER";
+  int32_t ha_listen_port = kHaListenPortAuto;  // master: -2 = listenPort+1, 0 = any free port
+  std::string ha_master_address;  // slave: the master's HA host:port ("" = from the namesrv)
+  std::chrono::milliseconds ha_send_heartbeat_interval{5000};
+  std::chrono::milliseconds ha_housekeeping_interval{20000};
+  int32_t ha_transfer_batch_size = 256 * 1024;
+  int64_t ha_slave_fallbehind_max = 256ll * 1024 * 1024;
+  // Sync flush waits and SYNC_MASTER slave waits (RocketMQ uses it for both).
+  std::chrono::milliseconds sync_flush_timeout{5000};
   int32_t max_message_size = 4 * 1024 * 1024;
   int32_t file_reserved_time_hours = 72;
   int32_t disk_max_used_space_ratio = 75;
@@ -50,7 +59,7 @@ struct BrokerConfig {
   std::string dledger_self_id = "n1";
   int32_t raft_tick_ms = 20;         // fine ticks: two followers rarely time out in the same one
   int32_t raft_election_ticks = 50;  // 1-2 s with 20 ms ticks
-  std::string preferred_leader_id;  // "" or "n2"
+  std::string preferred_leader_id;   // "" or "n2"
   // Topics and groups.
   bool auto_create_topic_enable = true;
   bool auto_create_subscription_group = true;
@@ -102,8 +111,8 @@ struct PeerAddress {
 // Semantic checks after the schema applied, each error one line naming the key: flushDiskType
 // and brokerRole values, brokerIP1 (an IPv4 address clients can reach), bindAddress (an IP
 // address), brokerName, namesrvAddr (host:port list), dLegerPeers, dLegerSelfId among the peers,
-// preferredLeaderId, and no port used twice among listenPort, metricsPort and this node's Raft
-// port.
+// preferredLeaderId, classic mode's brokerId for the brokerRole and haMasterAddress, and no port
+// used twice among listenPort, metricsPort, haListenPort and this node's Raft port.
 [[nodiscard]] common::Status validate(const BrokerConfig& config);
 
 // A port this node binds on bindAddress, for the start-up check of main.cc and its messages.
@@ -119,6 +128,10 @@ std::vector<ListenPort> listen_ports(const BrokerConfig& config);
 // The port the /metrics endpoint binds: metricsPort, or listenPort + 2 when it is left at auto
 // (0, any free port, when listenPort is 0 or the sum is not a port); -1 when disabled.
 int32_t effective_metrics_port(const BrokerConfig& config);
+// The classic master's HA port: haListenPort, or listenPort + 1 when left at auto (0, any free
+// port, when listenPort is 0 or the sum is not a port); -1 when the node serves no HA port (DLedger
+// mode, or a SLAVE).
+int32_t effective_ha_listen_port(const BrokerConfig& config);
 // The namesrv addresses of "a:1;b:2".
 std::vector<std::string> split_namesrv_addr(std::string_view text);
 

@@ -17,6 +17,10 @@ namespace rmq::store {
 class MessageStore;
 }  // namespace rmq::store
 
+namespace rmq::broker::ha {
+class ClassicHa;
+}  // namespace rmq::broker::ha
+
 namespace rmq::broker {
 
 class ClientManager;
@@ -49,7 +53,9 @@ struct BrokerContext {
   std::function<void()> register_now;  // re-register with the NameServers (async)
   // Sends NOTIFY_CONSUMER_IDS_CHANGED to the group's consumers (async, oneway).
   std::function<void(const std::string& group)> notify_consumers_changed;
-  std::function<std::string()> config_dump;  // effective config as "key=value" lines
+  std::function<std::string()> config_dump;    // effective config as "key=value" lines
+  ha::ClassicHa* ha = nullptr;                 // classic master/slave mode only
+  ScheduleMessageService* schedule = nullptr;  // delay-level progress (GET_ALL_DELAY_OFFSET)
 
   // Leader (DLedger) or the local node; sends, offset commits and metadata need it.
   bool writable_node() const;
@@ -59,7 +65,10 @@ struct BrokerContext {
   int64_t broker_id() const;
   int64_t raft_term() const;
   // DLedger mode: the broker id (node id) of a follower consumers may read from; 0 if none.
+  // Classic mode: a connected slave's brokerId on a master; 0 if none.
   int64_t follower_for_reads() const;
+  // Other nodes hold this log (DLedger, or classic master/slave): reads may be sent to them.
+  bool replicated() const { return dledger != nullptr || ha != nullptr; }
 };
 
 }  // namespace rmq::broker

@@ -4,6 +4,7 @@
 #include "broker/client/client_manager.h"
 #include "broker/client/rebalance_lock.h"
 #include "broker/consumer_offset_manager.h"
+#include "broker/ha/classic_ha.h"
 #include "broker/longpolling/pull_request_hold_service.h"
 #include "broker/namesrv_registrar.h"
 #include "broker/processor/admin_processor.h"
@@ -71,6 +72,7 @@ struct BrokerController::Parts {
   std::unique_ptr<store::MessageStore> store;
   DLedgerCommitLog* dledger = nullptr;  // owned by `store`
   std::unique_ptr<MetadataLog> meta_log;
+  std::unique_ptr<ha::ClassicHa> ha;  // classic master/slave mode (local log) only
   std::unique_ptr<TopicConfigManager> topics;
   std::unique_ptr<SubscriptionGroupManager> groups;
   std::unique_ptr<ConsumerOffsetManager> offsets;
@@ -126,6 +128,7 @@ Status BrokerController::build() {
   sc.disk_max_used_space_ratio = static_cast<uint32_t>(config_.disk_max_used_space_ratio);
   sc.max_hash_slot_num = static_cast<uint32_t>(config_.max_hash_slot_num);
   sc.max_index_num = static_cast<uint32_t>(config_.max_index_num);
+  sc.sync_flush_timeout = config_.sync_flush_timeout;
 
   // Metadata: in DLedger mode the Raft log is the source of truth (replayed from the applied
   // index after a crash), so RocksDB need not sync every batch.
@@ -165,6 +168,8 @@ Status BrokerController::build() {
   } else {
     p.store = std::make_unique<store::MessageStore>(sc, store::posix_file_system(), clock_);
     p.meta_log = std::make_unique<MetadataLog>(*p.meta);
+    p.ha = std::make_unique<ha::ClassicHa>(config_, *p.store, *p.meta_log, clock_);
+    p.ha->attach();  // before the store loads: replica hook (master) or replica-only (slave)
   }
 
   TopicConfigManager::Options to;
@@ -185,6 +190,7 @@ Status BrokerController::build() {
       new BrokerContext{config_, clock_, *p.store, p.dledger, *p.meta_log, *p.topics, *p.groups,
                         *p.offsets, *p.clients, *p.locks, *p.hold, p.stats});
   ctx_->permission.store(config_.broker_permission);
+  ctx_->ha = p.ha.get();
   ctx_->delay_levels_ms = p.delay_levels;
   ctx_->register_now = [this] {
     if (parts_->registrar) parts_->registrar->register_now();
@@ -222,6 +228,7 @@ Status BrokerController::build() {
         b.put_kv(kScheduleProgressKey, encode_progress(progress));
         parts_->meta_log->submit(std::move(b), [](Status) {});
       });
+  ctx_->schedule = p.schedule.get();
   return Status::ok();
 }
 
@@ -247,6 +254,7 @@ Status BrokerController::start_parts() {
         r.broker_addr = ctx_->broker_addr;
         r.broker_id = ctx_->broker_id();
         if (parts_->dledger != nullptr) r.raft_term = ctx_->raft_term();
+        if (parts_->ha) r.ha_server_addr = parts_->ha->ha_server_addr();
         r.body = registration_body();
         return r;
       },
@@ -258,6 +266,11 @@ Status BrokerController::start_parts() {
                             " namesrv(s) as brokerId 0");
     }
   });
+  if (p.ha) {
+    p.registrar->set_on_master_info([this](const std::string& master, const std::string& ha) {
+      parts_->ha->on_master_info(master, ha);
+    });
+  }
   // The role-change handler: one thread, so changes apply in order.
   p.role_pool = std::make_unique<common::ThreadPool>("role", 1, 1024);
   if (p.dledger != nullptr) {
@@ -339,9 +352,10 @@ Status BrokerController::start_parts() {
   ctx_->broker_addr = addr;
   RMQ_RETURN_IF_ERROR(p.metrics->start());
   p.hold->start();
+  if (p.ha) RMQ_RETURN_IF_ERROR(p.ha->start(*ctx_));  // the HA port before we register it
 
   p.registrar->start();
-  if (p.dledger == nullptr) {
+  if (p.dledger == nullptr && !(p.ha && p.ha->is_slave())) {
     (void)p.role_pool->submit([this] { on_role_change(true); });
   }
   {
@@ -437,6 +451,7 @@ void BrokerController::stop() {
   if (p.server) p.server->stop();
   if (p.hold) p.hold->stop();
   for (auto& tp : p.pools) tp->stop();
+  if (p.ha) p.ha->stop();  // before the store: fails appends still waiting for a slave
   if (p.store) p.store->shutdown();
 }
 

@@ -67,6 +67,11 @@ std::optional<int64_t> ConsumerOffsetManager::query(const OffsetKey& key) const 
   return std::nullopt;
 }
 
+std::map<OffsetKey, int64_t> ConsumerOffsetManager::all() const {
+  std::lock_guard lock(mu_);
+  return committed_;
+}
+
 std::map<int32_t, int64_t> ConsumerOffsetManager::offsets_of(const std::string& group,
                                                              const std::string& topic) const {
   std::lock_guard lock(mu_);

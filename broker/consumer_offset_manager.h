@@ -27,6 +27,8 @@ class ConsumerOffsetManager {
   std::optional<int64_t> query(const store::OffsetKey& key) const;
   // queue id -> offset of (group, topic).
   std::map<int32_t, int64_t> offsets_of(const std::string& group, const std::string& topic) const;
+  // Every committed offset (GET_ALL_CONSUMER_OFFSET, what a classic slave copies).
+  std::map<store::OffsetKey, int64_t> all() const;
   std::set<std::string> groups_of_topic(const std::string& topic) const;
   std::set<std::string> topics_of_group(const std::string& group) const;
   // Leadership lost: uncommitted commits are dropped (clients commit again every 5 s).

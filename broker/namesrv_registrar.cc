@@ -112,7 +112,8 @@ int NamesrvRegistrar::register_all() {
     req.ext_fields.set("brokerName", reg.broker_name);
     req.ext_fields.set("brokerAddr", reg.broker_addr);
     req.ext_fields.set("clusterName", reg.cluster_name);
-    req.ext_fields.set("haServerAddr", reg.broker_addr);
+    req.ext_fields.set("haServerAddr",
+                       reg.ha_server_addr.empty() ? reg.broker_addr : reg.ha_server_addr);
     req.ext_fields.set("brokerId", reg.broker_id);
     req.ext_fields.set("compressed", "false");
     if (reg.raft_term >= 0) req.ext_fields.set("raftTerm", reg.raft_term);
@@ -126,6 +127,11 @@ int NamesrvRegistrar::register_all() {
                                      r->remark.value_or(""));
     } else {
       ++ok;
+      if (on_master_info_) {
+        const std::string* master = r->ext("masterAddr");
+        const std::string* ha = r->ext("haServerAddr");
+        on_master_info_(master ? *master : std::string(), ha ? *ha : std::string());
+      }
     }
   }
   {

@@ -22,8 +22,9 @@ struct Registration {
   std::string broker_name;
   std::string broker_addr;
   int64_t broker_id = 0;
-  int64_t raft_term = -1;  // < 0: not sent
-  std::string body;        // RegisterBrokerBody JSON
+  int64_t raft_term = -1;      // < 0: not sent
+  std::string ha_server_addr;  // classic master: its HA address ("" = broker_addr)
+  std::string body;            // RegisterBrokerBody JSON
 };
 
 class NamesrvRegistrar {
@@ -46,6 +47,12 @@ class NamesrvRegistrar {
   void set_on_registered(std::function<void(const Registration&, int ok)> f) {
     on_registered_ = std::move(f);
   }
+  // Called with the masterAddr and haServerAddr of each accepted registration's answer (a
+  // NameServer names the group's master to a slave; both empty otherwise). Set before start().
+  void set_on_master_info(
+      std::function<void(const std::string& master_addr, const std::string& ha_addr)> f) {
+    on_master_info_ = std::move(f);
+  }
 
  private:
   void run();
@@ -57,6 +64,7 @@ class NamesrvRegistrar {
   common::Clock& clock_;
   remoting::Client client_;
   std::function<void(const Registration&, int)> on_registered_;
+  std::function<void(const std::string&, const std::string&)> on_master_info_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = true;        // GUARDED_BY(mu_)

@@ -264,6 +264,17 @@ Result<common::Json> Admin::raft_status(const std::string& addr) {
   return json;
 }
 
+Result<common::Json> Admin::ha_status(const std::string& addr) {
+  const RemotingCommand req = make_request(kHaStatusRequestCode);
+  RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke_ok(addr, req));
+  auto json = common::Json::parse(resp.body.str());
+  if (!json.ok()) return body_error(addr, req.code, json.status());
+  if (!json->is_object()) {
+    return body_error(addr, req.code, Status::invalid_argument("not a JSON object"));
+  }
+  return json;
+}
+
 Status Admin::transfer_leader(const std::string& addr, const std::string& target) {
   RemotingCommand req = make_request(kTransferLeaderRequestCode);
   req.ext_fields.set("target", target);

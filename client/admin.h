@@ -24,6 +24,7 @@ namespace rmq::client {
 // raftmq's own broker request codes (broker/processor/admin_processor.h has the same numbers).
 inline constexpr int32_t kRaftStatusRequestCode = remoting::kRaftmqCodeBase + 10;
 inline constexpr int32_t kTransferLeaderRequestCode = remoting::kRaftmqCodeBase + 11;
+inline constexpr int32_t kHaStatusRequestCode = remoting::kRaftmqCodeBase + 12;
 
 // brokerPermission values for wipe_write_perm / add_write_perm (4 READ, 2 WRITE).
 inline constexpr int32_t kPermReadOnly = 4;
@@ -60,6 +61,9 @@ class Admin {
                                                     const std::string& value);
   // raftmq RAFT_STATUS (20010): role, term, indexes, peers, timeline (JSON).
   [[nodiscard]] common::Result<common::Json> raft_status(const std::string& addr);
+  // raftmq HA_STATUS (20012), classic master/slave mode: role, offsets; a master adds each slave's
+  // acked offset and lag, a slave its master and connection (JSON).
+  [[nodiscard]] common::Result<common::Json> ha_status(const std::string& addr);
   // raftmq TRANSFER_LEADER (20011) to the leader at `addr`; `target` is a node id ("n2").
   [[nodiscard]] common::Status transfer_leader(const std::string& addr, const std::string& target);
 

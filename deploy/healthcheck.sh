@@ -2,7 +2,8 @@
 # Health of one raftmq broker node, used by deploy/docker-compose*.yml (healthcheck) and by
 # scripts/cluster (start, restart-node). Exit 0 when the node answers, knows the leader of its
 # Raft group and, if it is that leader, serves: it has committed an entry of its own term and
-# accepts writes (raftServing, brokerActive). Otherwise exit 1 with the reason on stdout.
+# accepts writes (raftServing, brokerActive); a classic master/slave node (scripts/cluster-ha)
+# when it answers and, a master, accepts writes. Otherwise exit 1 with the reason on stdout.
 #
 # Usage: healthcheck.sh [BROKER_ADDR]          default 127.0.0.1:10911
 # Environment: RAFTMQ_CLI  the raftmq CLI binary (default: raftmq on PATH)
@@ -24,6 +25,17 @@ field() {
 
 role="$(field raftRole)"
 leader="$(field raftLeaderId)"
+# A classic master/slave node (brokerRole, no Raft): healthy once it answers; a master must also
+# accept writes.
+brole="$(field brokerRole)"
+if [[ -z "$role" && -n "$brole" ]]; then
+  if [[ "$brole" != SLAVE && "$(field brokerActive)" != "true" ]]; then
+    echo "unhealthy: $addr ($brole) does not accept writes"
+    exit 1
+  fi
+  echo "healthy: $addr $brole brokerId $(field brokerId)"
+  exit 0
+fi
 if [[ -z "$role" ]]; then
   echo "unhealthy: $addr is not a DLedger node (no raftRole)"
   exit 1

@@ -170,7 +170,31 @@ Result<int64_t> LocalCommitLog::recover(const Checkpoint& checkpoint, bool clean
   }
   RMQ_RETURN_IF_ERROR(files_.recover_to(
       end, trusted_clean ? MappedFile::Tail::kKnownZero : MappedFile::Tail::kMayHoldGarbage));
+  // A slave shut down cleanly may end inside a record: its consumers see whole records only.
+  if (const MappedFilePtr tail = files_.last(); tail && replica_only_.load()) {
+    confirm_.store(whole_records_end(std::min(tail->start_offset(), end), end));
+  }
   return end;
+}
+
+int64_t LocalCommitLog::whole_records_end(int64_t from, int64_t to) const {
+  int64_t pos = from;
+  while (pos < to) {
+    const MappedFilePtr seg = files_.find(pos);
+    if (!seg) break;
+    const int64_t published = seg->start_offset() + static_cast<int64_t>(seg->wrote_position());
+    const int64_t avail = std::min(to, published) - pos;
+    if (avail < static_cast<int64_t>(kBlankRecordMinSize)) break;
+    const uint8_t* at = seg->base() + (pos - seg->start_offset());
+    const int32_t size = common::load_be<int32_t>(at);
+    if (size < static_cast<int32_t>(kBlankRecordMinSize) || size > avail) break;
+    if (common::load_be<int32_t>(at + 4) == kBlankMagic) {
+      pos = roll_next_file(pos);
+    } else {
+      pos += size;
+    }
+  }
+  return pos;
 }
 
 AppendResult LocalCommitLog::append_locked(EncodedMessages& msgs) {
@@ -238,6 +262,9 @@ void LocalCommitLog::append(EncodedMessages msgs, AppendCallback done) {
   } else if (msgs.count() == 0) {
     r.status = PutStatus::kMessageIllegal;
     r.remark = "empty append";
+  } else if (replica_only_.load(std::memory_order_acquire)) {
+    r.status = PutStatus::kServiceNotAvailable;
+    r.remark = "the broker is a slave: its log takes only the master's bytes";
   } else {
     std::lock_guard lock(append_mu_);
     r = append_locked(msgs);
@@ -247,8 +274,40 @@ void LocalCommitLog::append(EncodedMessages msgs, AppendCallback done) {
     return;
   }
   if (on_append_) on_append_();
-  if (config_.flush_disk_type == FlushDiskType::kSyncFlush) {
-    const int64_t end = r.physical_offset + r.wrote_bytes;
+  const bool sync = config_.flush_disk_type == FlushDiskType::kSyncFlush;
+  const int64_t end = r.physical_offset + r.wrote_bytes;
+  if (replica_hook_ && sync) {
+    // Flush and replication run side by side (RocketMQ handleDiskFlush + handleHA); the last of
+    // the two to finish answers.
+    struct Join {
+      std::atomic<int> left{2};
+      PutStatus flush = PutStatus::kOk;
+      PutStatus replica = PutStatus::kOk;
+      AppendResult result;
+      AppendCallback done;
+    };
+    auto join = std::make_shared<Join>();
+    join->result = r;
+    join->done = std::move(done);
+    auto finish = [](const std::shared_ptr<Join>& j) {
+      if (j->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+      j->result.status = j->flush != PutStatus::kOk ? j->flush : j->replica;
+      j->done(j->result);
+    };
+    flush_.request_flush(end, [join, finish](bool ok) {
+      if (!ok) join->flush = PutStatus::kFlushDiskTimeout;
+      finish(join);
+    });
+    replica_hook_(r, [join, finish](const AppendResult& rr) {
+      join->replica = rr.status;
+      if (rr.status != PutStatus::kOk && join->result.remark.empty()) {
+        join->result.remark = rr.remark;
+      }
+      finish(join);
+    });
+  } else if (replica_hook_) {
+    replica_hook_(r, std::move(done));  // the async flusher runs on its own interval
+  } else if (sync) {
     flush_.request_flush(end, [r, done = std::move(done)](bool ok) mutable {
       if (!ok) r.status = PutStatus::kFlushDiskTimeout;
       done(r);
@@ -256,6 +315,73 @@ void LocalCommitLog::append(EncodedMessages msgs, AppendCallback done) {
   } else {
     done(r);  // the async flusher runs on its own interval
   }
+}
+
+Status LocalCommitLog::append_raw(int64_t offset, common::ByteView bytes) {
+  if (bytes.empty()) return Status::ok();
+  const auto size = static_cast<int64_t>(files_.file_size());
+  const auto n = static_cast<int64_t>(bytes.size());
+  {
+    std::lock_guard lock(append_mu_);
+    if (!running_.load(std::memory_order_acquire)) {
+      return Status::unavailable("message store is not running");
+    }
+    if (offset < 0 || offset % size + n > size) {
+      return Status::invalid_argument("replicated bytes [" + std::to_string(offset) + ", " +
+                                      std::to_string(offset + n) + ") cross a segment boundary");
+    }
+    const bool empty = files_.last() == nullptr;
+    if (empty ? offset % size != 0 : offset != files_.max_offset()) {
+      return Status::invalid_argument(
+          "replicated bytes at " + std::to_string(offset) + " do not continue the log (end " +
+          (empty ? std::string("empty") : std::to_string(files_.max_offset())) + ")");
+    }
+    auto seg = files_.last_for_append(offset);
+    if (!seg.ok()) {
+      if (seg.status().code() == common::Code::kNoSpace) disk_full_.store(true);
+      return seg.status();
+    }
+    MappedFilePtr file = *seg;
+    if (file->start_offset() + static_cast<int64_t>(file->wrote_position()) != offset ||
+        static_cast<uint64_t>(n) > file->free_space()) {
+      return Status::internal("segment " + file->path() + " cannot take the bytes at " +
+                              std::to_string(offset));
+    }
+    std::memcpy(file->writable_tail(), bytes.data(), bytes.size());
+    file->publish(bytes.size());
+    const int64_t confirmed = confirm_.load(std::memory_order_relaxed);
+    confirm_.store(whole_records_end(confirmed < offset && empty ? offset : confirmed, offset + n),
+                   std::memory_order_release);
+  }
+  if (config_.flush_disk_type == FlushDiskType::kSyncFlush) {
+    flush_.request_flush(offset + n, [](bool) {});
+  }
+  if (on_append_) on_append_();
+  return Status::ok();
+}
+
+int64_t LocalCommitLog::record_start_at_or_before(int64_t offset) const {
+  if (offset >= files_.max_offset() || offset <= files_.min_offset()) return offset;
+  const MappedFilePtr seg = files_.find(offset);
+  if (!seg) return offset;
+  // Records never straddle segments: walk the segment's records from its start.
+  int64_t pos = seg->start_offset();
+  const int64_t published = seg->start_offset() + static_cast<int64_t>(seg->wrote_position());
+  while (pos < offset && pos < published) {
+    const auto rel = static_cast<uint64_t>(pos - seg->start_offset());
+    const RecordProbe probe =
+        probe_record(common::ByteView(seg->base() + rel, seg->wrote_position() - rel), false);
+    if (probe.kind != RecordProbe::Kind::kMessage || pos + probe.size > offset) break;
+    pos += probe.size;
+  }
+  return pos;
+}
+
+Status LocalCommitLog::truncate_to(int64_t offset) {
+  std::lock_guard lock(append_mu_);
+  RMQ_RETURN_IF_ERROR(files_.truncate_dirty(offset));
+  confirm_.store(std::min(confirm_.load(), files_.max_offset()), std::memory_order_release);
+  return Status::ok();
 }
 
 Result<LogSlice> LocalCommitLog::read(int64_t offset, uint32_t size) {

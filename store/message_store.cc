@@ -416,6 +416,26 @@ QueryMessageResult MessageStore::query_message(const std::string& topic, const s
   return out;
 }
 
+Result<int64_t> MessageStore::truncate_to(int64_t offset) {
+  if (local_ == nullptr) return Status::invalid_argument("truncate_to needs the local log");
+  if (!started_) return Status::unavailable("message store is not running");
+  reput_.stop();  // no dispatch while the log and the queues shrink
+  const int64_t cut = local_->record_start_at_or_before(offset);
+  Status st = local_->truncate_to(cut);
+  for (const auto& cq : cqs_.all()) {
+    if (Status s = cq->truncate_dirty(cut); !s.is_ok() && st.is_ok()) st = s;
+  }
+  for (const auto& cq : cqs_.all()) {
+    queue_offsets_.set(cq->topic(), cq->queue_id(), cq->max_offset());
+  }
+  reput_.start(std::min(reput_.reput_offset(), cut));
+  RMQ_RETURN_IF_ERROR(st);
+  common::logger("store")->warn("commit log truncated to {} (asked {}); queues cut with it", cut,
+                                offset);
+  RMQ_RETURN_IF_ERROR(checkpoint_now());
+  return cut;
+}
+
 void MessageStore::delete_topic(const std::string& topic) {
   if (Status st = cqs_.remove_topic(topic); !st.is_ok()) {
     common::logger("store")->error("delete topic {}: {}", topic, st.to_string());

@@ -93,6 +93,12 @@ class MessageStore {
   // Drops topics' consume queues and queue offsets (DELETE_TOPIC); their log bytes age out.
   void delete_topic(const std::string& topic);
 
+  // Classic HA slave: its log past `offset` differs from the master's. Cuts the log at the start
+  // of the record holding `offset`, the consume queues and the dispatch position with it, and
+  // writes a checkpoint; returns where it cut. Index entries past the cut stay (lookups check the
+  // record they find). REQUIRES: local mode, started, the caller is the only writer.
+  [[nodiscard]] common::Result<int64_t> truncate_to(int64_t offset);
+
   void set_arrival_listener(ReputService::ArrivalListener l);
   void set_request_builder(ReputService::RequestBuilder b);
 

@@ -1,8 +1,9 @@
 // raftmq admin subcommands, named after mqadmin's: clusterList, brokerStatus, topicList,
 // topicRoute, topicStatus, updateTopic, deleteTopic, updateSubGroup, deleteSubGroup,
 // consumerProgress, consumerConnection, resetOffsetByTime, queryMsgById, queryMsgByKey,
-// getBrokerConfig, updateBrokerConfig, wipeWritePerm, addWritePerm; and raftStatus and
-// transferLeader. Tables by default, --json for scripts; errors name the address that failed.
+// getBrokerConfig, updateBrokerConfig, wipeWritePerm, addWritePerm; and raftStatus,
+// transferLeader and haStatus. Tables by default, --json for scripts; errors name the address that
+// failed.
 #include "client/admin.h"
 #include "common/clock.h"
 #include "common/json.h"
@@ -496,6 +497,69 @@ int transfer_leader(const std::vector<std::string>&) {
   return fail("transferLeader", "no broker group named '" + FLAGS_broker_name + "'");
 }
 
+// Classic master/slave mode: each slave's acknowledged offset and lag as its master sees it (and
+// each slave's own view), for --broker_addr or every broker of every group (--broker_name).
+int ha_status(const std::vector<std::string>&) {
+  Session s;
+  std::vector<std::pair<std::string, std::string>> targets;  // (group, address)
+  if (!FLAGS_broker_addr.empty()) {
+    targets.emplace_back("-", FLAGS_broker_addr);
+  } else {
+    auto info = s.admin->cluster_info();
+    if (!info.ok()) return fail("haStatus", info.status().to_string());
+    for (const auto& [name, bd] : info->broker_addr_table) {
+      if (!FLAGS_broker_name.empty() && name != FLAGS_broker_name) continue;
+      for (const auto& [id, addr] : bd.broker_addrs) targets.emplace_back(name, addr);
+    }
+  }
+  if (targets.empty()) return fail("haStatus", "no broker to ask");
+  Json out = Json::array();
+  std::vector<std::vector<std::string>> rows;
+  int failures = 0;
+  for (const auto& [group, addr] : targets) {
+    auto st = s.admin->ha_status(addr);
+    if (!st.ok()) {
+      ++failures;
+      rows.push_back({group, addr, "?", "-", "-", "-", "-", st.status().to_string()});
+      continue;
+    }
+    const std::string role = st->get_string("role");
+    const int64_t max = st->get_int("maxOffset");
+    if (role == "SLAVE") {
+      const int64_t lag = st->get_int("lagBytes", -1);
+      rows.push_back(
+          {group, addr, role, std::to_string(st->get_int("brokerId")), std::to_string(max), "-",
+           lag < 0 ? "?" : std::to_string(lag),
+           std::string(st->get_bool("connected") ? "connected to " : "NOT connected to ") +
+               st->get_string("masterHaAddress")});
+    } else {
+      const Json* slaves = st->find("slaves");
+      const size_t n = slaves != nullptr && slaves->is_array() ? slaves->items().size() : 0;
+      rows.push_back(
+          {group, addr, role, std::to_string(st->get_int("brokerId")), std::to_string(max),
+           std::to_string(st->get_int("ackedOffset")), "-",
+           std::to_string(n) + " slave(s) streaming; HA " + st->get_string("haServerAddr")});
+      for (size_t i = 0; i < n; ++i) {
+        const Json& sl = slaves->items()[i];
+        rows.push_back(
+            {"", "  " + sl.get_string("address"), "slave", std::to_string(sl.get_int("brokerId")),
+             std::to_string(max), std::to_string(sl.get_int("ackedOffset")),
+             std::to_string(sl.get_int("lagBytes")),
+             "last report " + std::to_string(sl.get_int("lastReportAgeMs")) + " ms ago"});
+      }
+    }
+    st->set("addr", Json::string(addr));
+    out.push_back(std::move(st).value());
+  }
+  if (FLAGS_json) {
+    print_json(out);
+  } else {
+    print_table({"GROUP", "ADDR", "ROLE", "ID", "MAX_OFFSET", "ACKED", "LAG_BYTES", "NOTE"}, rows);
+  }
+  return failures == static_cast<int>(targets.size()) ? fail("haStatus", "no broker answered")
+                                                      : kExitOk;
+}
+
 const Register kRegs[] = {
     {"clusterList", "brokers of each cluster with role, term and TPS", cluster_list},
     {"brokerStatus", "runtime info of one broker (--broker_addr)", broker_status},
@@ -517,6 +581,8 @@ const Register kRegs[] = {
     {"addWritePerm", "make --broker_name writable again", add_perm},
     {"raftStatus", "each node's role, term, commit/last index, lag; leader timeline", raft_status},
     {"transferLeader", "hand leadership of a group to --target (n2)", transfer_leader},
+    {"haStatus", "classic master/slave: each slave's acked offset and lag (--broker_addr)",
+     ha_status},
 };
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include "broker/admin_json.h"
 #include "broker/client/client_manager.h"
 #include "broker/consumer_offset_manager.h"
+#include "broker/ha/classic_ha.h"
 #include "broker/processor/processor_util.h"
 #include "broker/replication/dledger_commit_log.h"
+#include "broker/schedule/schedule_message_service.h"
 #include "broker/subscription_group_manager.h"
 #include "broker/topic_config_manager.h"
 #include "common/json.h"
@@ -64,6 +66,9 @@ const std::vector<int32_t>& AdminProcessor::handled_codes() {
       code(RequestCode::kInvokeBrokerToResetOffset),
       kRaftStatusCode,
       kTransferLeaderCode,
+      kHaStatusCode,
+      code(RequestCode::kGetAllConsumerOffset),
+      code(RequestCode::kGetAllDelayOffset),
   };
   return kCodes;
 }
@@ -80,6 +85,15 @@ void AdminProcessor::process(const remoting::RequestContext&, RemotingCommand re
   }
   if (req.code == kTransferLeaderCode) {
     transfer_leader(req, std::move(responder));
+    return;
+  }
+  if (req.code == kHaStatusCode) {
+    if (ctx_.ha == nullptr) {
+      responder.respond(reply(req, ResponseCode::kSystemError,
+                              "this broker does not run classic master/slave HA"));
+      return;
+    }
+    responder.respond(with_body(reply(req, ResponseCode::kSuccess), ctx_.ha->status_json()));
     return;
   }
   switch (static_cast<RequestCode>(req.code)) {
@@ -131,6 +145,12 @@ void AdminProcessor::process(const remoting::RequestContext&, RemotingCommand re
       return;
     case RequestCode::kDeleteSubscriptiongroup:
       delete_group(req, std::move(responder));
+      return;
+    case RequestCode::kGetAllConsumerOffset:
+      responder.respond(all_offsets(req));
+      return;
+    case RequestCode::kGetAllDelayOffset:
+      responder.respond(all_delay_offsets(req));
       return;
     case RequestCode::kInvokeBrokerToResetOffset:
       reset_offset(req, std::move(responder));
@@ -284,6 +304,7 @@ std::map<std::string, std::string> AdminProcessor::runtime_info() const {
   t["brokerId"] = std::to_string(ctx_.broker_id());
   t["brokerAddr"] = ctx_.broker_addr;
   t["mode"] = ctx_.dledger != nullptr ? "dledger" : "local";
+  if (ctx_.ha != nullptr) t["brokerRole"] = ctx_.config.broker_role;
   t["flushDiskType"] = ctx_.config.flush_disk_type;
   if (ctx_.dledger != nullptr) {
     const auto st = ctx_.dledger->node().status();
@@ -552,6 +573,47 @@ RemotingCommand AdminProcessor::all_groups(const RemotingCommand& req) {
     common::append_json_string(body, g.group_name);
     body += ':';
     body += store::encode_subscription_group_config(g);
+  }
+  body += "}}";
+  return with_body(reply(req, ResponseCode::kSuccess), body);
+}
+
+// {"offsetTable":{"topic@group":{"0":12,...}}} (Java's ConsumerOffsetSerializeWrapper, keys
+// quoted).
+RemotingCommand AdminProcessor::all_offsets(const RemotingCommand& req) {
+  std::map<std::string, std::map<int32_t, int64_t>> table;
+  for (const auto& [key, offset] : ctx_.offsets.all()) {
+    table[key.topic + "@" + key.group][key.queue_id] = offset;
+  }
+  std::string body = R"({"offsetTable":{)";
+  bool first = true;
+  for (const auto& [name, queues] : table) {
+    if (!first) body += ',';
+    first = false;
+    common::append_json_string(body, name);
+    body += ":{";
+    bool first_queue = true;
+    for (const auto& [queue, offset] : queues) {
+      if (!first_queue) body += ',';
+      first_queue = false;
+      body += '"' + std::to_string(queue) + "\":" + std::to_string(offset);
+    }
+    body += '}';
+  }
+  body += "}}";
+  return with_body(reply(req, ResponseCode::kSuccess), body);
+}
+
+// {"offsetTable":{"1":123,...}}: delay level -> next queue offset of SCHEDULE_TOPIC_XXXX.
+RemotingCommand AdminProcessor::all_delay_offsets(const RemotingCommand& req) {
+  std::string body = R"({"offsetTable":{)";
+  if (ctx_.schedule != nullptr) {
+    bool first = true;
+    for (const auto& [level, offset] : ctx_.schedule->progress()) {
+      if (!first) body += ',';
+      first = false;
+      body += '"' + std::to_string(level) + "\":" + std::to_string(offset);
+    }
   }
   body += "}}";
   return with_body(reply(req, ResponseCode::kSuccess), body);

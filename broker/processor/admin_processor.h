@@ -2,8 +2,9 @@
 // QueryMessageProcessor): topic create/update/delete (17/215), all topic configs (21), broker
 // config get/update (26/25), runtime info (28), offsets by time/max/min/earliest time (29-32),
 // view by id (33), query by key (12), topic stats (202), consumer connections (203), consume stats
-// (208), subscription groups (200/201/207), reset offset by time (222), and raftmq's own Raft
-// status and leadership transfer. Changes go through the MetadataLog and are answered once
+// (208), subscription groups (200/201/207), reset offset by time (222), all consumer offsets and
+// delay progress (43/45, what classic slaves copy), and raftmq's own Raft status, leadership
+// transfer and classic HA status. Changes go through the MetadataLog and are answered once
 // applied; they need the leader.
 #pragma once
 
@@ -16,6 +17,8 @@ namespace rmq::broker {
 // raftmq's own request codes (no RocketMQ tool has them).
 inline constexpr int32_t kRaftStatusCode = remoting::kRaftmqCodeBase + 10;
 inline constexpr int32_t kTransferLeaderCode = remoting::kRaftmqCodeBase + 11;
+// Classic master/slave mode: the HA channel's state (role, offsets, per-slave acked offset, lag).
+inline constexpr int32_t kHaStatusCode = remoting::kRaftmqCodeBase + 12;
 
 class AdminProcessor final : public remoting::RequestProcessor {
  public:
@@ -43,6 +46,8 @@ class AdminProcessor final : public remoting::RequestProcessor {
   remoting::RemotingCommand consume_stats(const remoting::RemotingCommand& req);
   void update_group(const remoting::RemotingCommand& req, remoting::Responder responder);
   remoting::RemotingCommand all_groups(const remoting::RemotingCommand& req);
+  remoting::RemotingCommand all_offsets(const remoting::RemotingCommand& req);
+  remoting::RemotingCommand all_delay_offsets(const remoting::RemotingCommand& req);
   void delete_group(const remoting::RemotingCommand& req, remoting::Responder responder);
   void reset_offset(const remoting::RemotingCommand& req, remoting::Responder responder);
   void transfer_leader(const remoting::RemotingCommand& req, remoting::Responder responder);

@@ -1,5 +1,6 @@
 #include "broker/processor/processor_util.h"
 
+#include "broker/ha/classic_ha.h"
 #include "store/message.h"
 
 namespace rmq::broker {
@@ -75,6 +76,8 @@ bool HeaderReader::flag(std::string_view key, bool def) const {
 std::string durability(const BrokerContext& ctx) {
   const bool sync = ctx.config.flush_disk_type == "SYNC_FLUSH";
   if (ctx.dledger != nullptr) return sync ? "majority-fsync" : "majority-memory";
+  // SYNC_MASTER: a slave holds the bytes too (in its memory) when the answer is SUCCESS.
+  if (ctx.ha != nullptr && ctx.ha->sync_master()) return sync ? "slave-fsync" : "slave-memory";
   return sync ? "local-fsync" : "local-memory";
 }
 

@@ -3,6 +3,7 @@
 #include "broker/client/client_manager.h"
 #include "broker/client/heartbeat.h"
 #include "broker/consumer_offset_manager.h"
+#include "broker/ha/classic_ha.h"
 #include "broker/longpolling/pull_request_hold_service.h"
 #include "broker/processor/processor_util.h"
 #include "broker/subscription_group_manager.h"
@@ -80,6 +81,12 @@ void PullMessageProcessor::pull(std::shared_ptr<const RemotingCommand> req_ptr,
     return;
   }
   auto tc = ctx_.topics.find(topic);
+  if (!tc && ctx_.ha != nullptr) {
+    // A slave may not have copied the topic yet (or its master died first): it asks for the
+    // metadata and meanwhile serves the queues it holds.
+    ctx_.ha->request_metadata_sync();
+    tc = ctx_.ha->topic_from_queues(topic);
+  }
   if (!tc) {
     fail(ResponseCode::kTopicNotExist, "topic[" + topic + "] not exist, apply first please!");
     return;
@@ -114,11 +121,11 @@ void PullMessageProcessor::pull(std::shared_ptr<const RemotingCommand> req_ptr,
 
   // Slave reads: a consumer far behind (more than a share of memory) is sent to a follower.
   int64_t suggest = ctx_.broker_id();
-  if (ctx_.dledger != nullptr && ctx_.broker_id() != 0) {
+  if (ctx_.replicated() && ctx_.broker_id() != 0) {
     suggest = ctx_.config.slave_read_enable ? ctx_.broker_id() : 0;
   }
   if (r.status == GetStatus::kFound && ctx_.config.slave_read_enable && ctx_.broker_id() == 0 &&
-      ctx_.dledger != nullptr && !r.messages.empty()) {
+      ctx_.replicated() && !r.messages.empty()) {
     const int64_t behind = ctx_.store.commit_log().max_offset() - r.messages.back().offset;
     const int64_t limit =
         total_memory_bytes() / 100 * ctx_.config.access_message_in_memory_max_ratio;
@@ -130,6 +137,18 @@ void PullMessageProcessor::pull(std::shared_ptr<const RemotingCommand> req_ptr,
       ctx_.writable_node()) {
     ctx_.offsets.commit(store::OffsetKey{group, topic, queue_id}, commit_offset,
                         [](common::Status) {});
+  }
+
+  // A node that is not the serving leader (a follower or slave, a restarted node still catching
+  // up) may just not have the offset yet: it never moves a consumer's offset (RocketMQ's
+  // nextOffsetCorrection on a slave). The consumer waits here as at the end of the queue.
+  const bool overflow =
+      r.status == GetStatus::kOffsetOverflowBadly ||
+      ((r.status == GetStatus::kNoMessageInQueue || r.status == GetStatus::kNoMatchedLogicQueue) &&
+       offset != 0);
+  if (overflow && !ctx_.writable_node()) {
+    r.status = GetStatus::kOffsetOverflowOne;
+    r.next_begin_offset = offset;
   }
 
   switch (r.status) {

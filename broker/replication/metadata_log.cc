@@ -90,12 +90,23 @@ void MetadataLog::apply(int64_t index, const MetaBatch& batch) {
 }
 
 bool MetadataLog::writable() const {
+  if (!read_only_reason_.empty()) return false;
   return log_ == nullptr || (log_->is_leader() && log_->node().serving());
+}
+
+void MetadataLog::apply_replicated(const MetaBatch& batch) {
+  if (batch.empty() || log_ != nullptr) return;
+  std::lock_guard lock(local_mu_);
+  apply(0, batch);
 }
 
 void MetadataLog::submit(MetaBatch batch, Done done) {
   if (batch.empty()) {
     done(Status::ok());
+    return;
+  }
+  if (!read_only_reason_.empty()) {
+    done(Status::unavailable(read_only_reason_));
     return;
   }
   if (log_ == nullptr) {

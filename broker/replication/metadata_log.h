@@ -43,8 +43,13 @@ class MetadataLog {
   // Applies `batch` (local) or proposes it (DLedger: only the serving leader may; otherwise
   // `done` gets Unavailable naming the leader). `done` runs once the batch is applied here.
   void submit(store::MetaBatch batch, Done done);
-  // Whether submit() can succeed now (local mode, or the serving Raft leader).
+  // Whether submit() can succeed now (local mode, or the serving Raft leader; never read-only).
   bool writable() const;
+  // Classic HA slave: submit() fails with Unavailable(`reason`); its metadata comes from the
+  // master through apply_replicated(). Set before start.
+  void set_read_only(std::string reason) { read_only_reason_ = std::move(reason); }
+  // Classic HA slave: applies a batch copied from the master (local mode only).
+  void apply_replicated(const store::MetaBatch& batch);
   bool replicated() const { return log_ != nullptr; }
   int64_t applied_index() const { return applied_.load(std::memory_order_acquire); }
 
@@ -56,7 +61,8 @@ class MetadataLog {
   store::MetaStore& meta_;
   DLedgerCommitLog* log_ = nullptr;
   std::vector<Listener> listeners_;
-  std::mutex local_mu_;  // local mode: one batch at a time, in submission order
+  std::string read_only_reason_;  // non-empty: a classic slave
+  std::mutex local_mu_;           // local mode: one batch at a time, in submission order
   std::atomic<int64_t> applied_{0};
 };
 

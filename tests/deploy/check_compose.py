@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks deploy/docker-compose.yml (alone and with docker-compose.group2.yml) against the config
-files it mounts. Python 3 standard library only.
+"""Checks deploy/docker-compose.yml (alone, with docker-compose.group2.yml and with the classic
+master/slave overlay docker-compose.ha.yml) against the config files it mounts. Python 3 standard
+library only.
 
 For each compose file set, `docker-compose ... config` must succeed; its normalized output is then
 parsed and checked:
@@ -12,7 +13,10 @@ parsed and checked:
   - under that layout the addresses in the files are reachable: brokerIP1 is 127.0.0.1 (a host
     client reaches it through the published ports), namesrvAddr is 127.0.0.1:<namesrv listenPort>,
     dLegerPeers are 127.0.0.1 addresses that match the group's files; no two processes in the
-    shared namespace listen on the same port; metricsPort = listenPort + 2;
+    shared namespace listen on the same port; metricsPort = listenPort + 2; a classic master/slave
+    group (enableDLegerCommitLog=false) has one master with brokerId 0, slaves with distinct
+    brokerIds >= 1, the master's haListenPort (listenPort + 1 by default) among the listeners and
+    every slave's haMasterAddress, when set, naming it at 127.0.0.1;
   - every broker keeps its data (--storePathRootDir) in its own named volume and its healthcheck
     names its own listenPort.
 Then the checks are run against deliberately broken copies of the parsed config (a port not
@@ -224,6 +228,7 @@ def check(config, confs, conf_dir, base_only):
         listen(int(namesrv_props["metricsPort"]), "namesrv metricsPort")
         ports_to_publish[int(namesrv_props["metricsPort"])] = "namesrv metricsPort"
 
+    classic = {}  # brokerName -> {service: properties}, classic master/slave groups
     groups = {}  # dLegerGroup -> {selfId: (service, raft port)}
     peer_lists = {}  # dLegerGroup -> set of dLegerPeers strings
     for name, props in sorted(brokers.items()):
@@ -245,6 +250,11 @@ def check(config, confs, conf_dir, base_only):
         if host != LOOPBACK or nport != ns_port:
             errors.append(f"{name}: namesrvAddr={props.get('namesrvAddr')} is not "
                           f"{LOOPBACK}:{ns_port} (the namesrv in the shared namespace)")
+        if props.get("enableDLegerCommitLog") == "false":
+            classic.setdefault(props.get("brokerName", ""), {})[name] = props
+            if props.get("brokerRole", "ASYNC_MASTER") != "SLAVE":
+                listen(int(props.get("haListenPort", str(port + 1))), f"{name} haListenPort")
+            continue
         if props.get("enableDLegerCommitLog") != "true":
             errors.append(f"{name}: enableDLegerCommitLog is not true")
         group = props.get("dLegerGroup", "")
@@ -277,6 +287,29 @@ def check(config, confs, conf_dir, base_only):
         if set(peers) != set(members):
             errors.append(f"group {group}: dLegerPeers name {sorted(peers)} but the services "
                           f"are {sorted(members)}")
+
+    for group, members in sorted(classic.items()):
+        masters = {n: p for n, p in members.items() if p.get("brokerRole", "ASYNC_MASTER") != "SLAVE"}
+        if len(masters) != 1:
+            errors.append(f"classic group {group}: {len(masters)} masters ({sorted(masters)})")
+            continue
+        mname, mprops = next(iter(masters.items()))
+        if mprops.get("brokerId", "0") != "0":
+            errors.append(f"{mname}: a master needs brokerId 0, not {mprops.get('brokerId')}")
+        ha = f"{LOOPBACK}:{mprops.get('haListenPort', int(mprops.get('listenPort', '10911')) + 1)}"
+        ids = {}
+        for n, p in sorted(members.items()):
+            if n == mname:
+                continue
+            bid = p.get("brokerId", "0")
+            if not bid.isdigit() or int(bid) < 1:
+                errors.append(f"{n}: a SLAVE needs brokerId >= 1, not {bid}")
+            elif bid in ids:
+                errors.append(f"{n}: brokerId {bid} is also {ids[bid]}'s")
+            ids[bid] = n
+            if p.get("haMasterAddress") and p.get("haMasterAddress") != ha:
+                errors.append(f"{n}: haMasterAddress={p.get('haMasterAddress')} is not the "
+                              f"master's HA address {ha}")
 
     for port, what in sorted(ports_to_publish.items()):
         if port not in published:
@@ -371,7 +404,9 @@ def main():
     confs = load_confs(conf_dir)
     failures = 0
     base = None
-    for files in (["docker-compose.yml"], ["docker-compose.yml", "docker-compose.group2.yml"]):
+    ha_config = None
+    for files in (["docker-compose.yml"], ["docker-compose.yml", "docker-compose.group2.yml"],
+                  ["docker-compose.yml", "docker-compose.ha.yml"]):
         label = " + ".join(files)
         try:
             config = compose_config(root, files)
@@ -389,6 +424,8 @@ def main():
                   "the config files")
         if len(files) == 1:
             base = config
+        if "docker-compose.ha.yml" in files:
+            ha_config = config
     if base is not None:
         for what, expect, config, broken_confs in mutations(base, confs):
             errors = check(config, broken_confs, conf_dir, base_only=True)
@@ -397,6 +434,23 @@ def main():
                 print(f"ok   finds a broken layout ({what}): {found[0]}")
             else:
                 print(f"FAIL the checker misses a broken layout: {what} (got {errors})")
+                failures += 1
+    if ha_config is not None:
+        for key, value, what, expect in [
+                ("haMasterAddress", "127.0.0.1:11999", "a slave pointing elsewhere",
+                 "haMasterAddress=127.0.0.1:11999"),
+                ("brokerId", "2", "two slaves with one brokerId", "is also"),
+                ("brokerRole", "SYNC_MASTER", "two masters", "2 masters"),
+                ("listenPort", "11911", "a slave on the master's port", "both listen on it")]:
+            broken = copy.deepcopy(confs)
+            s1 = [p for p in broken if p.endswith(os.sep + "ha" + os.sep + "broker-s1.conf")][0]
+            broken[s1][key] = value
+            errors = check(ha_config, broken, conf_dir, base_only=False)
+            found = [e for e in errors if expect in e]
+            if found:
+                print(f"ok   finds a broken classic layout ({what}): {found[0]}")
+            else:
+                print(f"FAIL the checker misses a broken classic layout: {what} (got {errors})")
                 failures += 1
     print(f"check_compose: {failures} failure(s)")
     return 1 if failures else 0

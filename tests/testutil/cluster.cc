@@ -96,6 +96,7 @@ void LocalCluster::pick_ports() {
 std::string LocalCluster::namesrv_addr() const { return loopback(namesrv_port_); }
 std::string LocalCluster::broker_addr(int i) const { return loopback(nodes_.at(i).port); }
 std::string LocalCluster::metrics_addr(int i) const { return loopback(nodes_.at(i).metrics_port); }
+std::string LocalCluster::ha_addr(int i) const { return loopback(nodes_.at(i).raft_port); }
 std::string LocalCluster::namesrv_metrics_addr() const { return loopback(namesrv_metrics_port_); }
 std::string LocalCluster::node_id(int i) const { return nodes_.at(i).id; }
 std::string LocalCluster::log_path(int i) const {
@@ -134,8 +135,21 @@ Status LocalCluster::write_broker_conf(int i) const {
       << "listenPort=" << nodes_.at(i).port << '\n'
       << "metricsPort=" << nodes_.at(i).metrics_port << '\n'
       << "namesrvAddr=" << namesrv_addr() << '\n'
-      << "storePathRootDir=" << store_dir(i).string() << '\n'
-      << "enableDLegerCommitLog=true\n"
+      << "storePathRootDir=" << store_dir(i).string() << '\n';
+  if (!options_.classic_master_role.empty()) {
+    // Classic master/slave: the Raft port slot is the master's HA port.
+    out << "enableDLegerCommitLog=false\n"
+        << "brokerRole=" << (i == 0 ? options_.classic_master_role : "SLAVE") << '\n'
+        << "brokerId=" << i << '\n'
+        << "haListenPort=" << nodes_.at(i).raft_port << '\n'
+        << "flushDiskType=ASYNC_FLUSH\n"
+        << "autoCreateTopicEnable=true\n";
+    for (const auto& line : options_.extra_broker_config) out << line << '\n';
+    out.close();
+    if (!out) return Status::io_error("cannot write " + conf_path(i));
+    return Status::ok();
+  }
+  out << "enableDLegerCommitLog=true\n"
       << "dLegerGroup=" << options_.broker_name << '\n'
       << "dLegerPeers=" << peers << '\n'
       << "dLegerSelfId=" << nodes_.at(i).id << '\n'
@@ -321,6 +335,10 @@ Result<std::map<std::string, std::string>> LocalCluster::runtime_info(
 }
 
 std::optional<int> LocalCluster::leader() {
+  if (!options_.classic_master_role.empty()) {
+    if (nodes_.at(0).pid <= 0 || !runtime_info(0, 1s).ok()) return std::nullopt;
+    return 0;
+  }
   std::optional<int> best;
   int64_t best_term = -1;
   for (int i = 0; i < size(); ++i) {

@@ -30,6 +30,10 @@ struct LocalClusterOptions {
   std::string broker_name = "broker-a";  // also the dLegerGroup
   // "key=value" lines appended to every broker.conf (e.g. "deleteWhen=04").
   std::vector<std::string> extra_broker_config;
+  // Classic master/slave mode instead of DLedger (enableDLegerCommitLog=false) when set to
+  // "SYNC_MASTER" or "ASYNC_MASTER": node 0 is the master (brokerId 0, that brokerRole, an
+  // haListenPort of its own), every other node a SLAVE with brokerId i. leader() is then node 0.
+  std::string classic_master_role;
   // How long start() and restart() wait for the processes to answer.
   std::chrono::milliseconds start_timeout{30'000};
 };
@@ -60,6 +64,9 @@ class LocalCluster {
   std::string conf_path(int i) const;
   std::filesystem::path store_dir(int i) const;
   bool running(int i) const { return nodes_.at(i).pid > 0; }
+  pid_t pid(int i) const { return nodes_.at(i).pid; }  // -1 when not running
+  // Classic mode: "127.0.0.1:<haListenPort>" of the master (node 0).
+  std::string ha_addr(int i) const;
   // For failure messages: the tails of node i's stdout/stderr and log (or of the namesrv's output
   // for i = -1), about `max_bytes` of each.
   std::string read_log(int i, size_t max_bytes = 16 * 1024) const;
