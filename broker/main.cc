@@ -13,17 +13,11 @@
 
 #include <gflags/gflags.h>
 
-#include <arpa/inet.h>
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <exception>
-#include <netinet/in.h>
 #include <string>
 #include <string_view>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <vector>
 
 DEFINE_string(config, "", "broker.conf path (Java properties: key=value)");
@@ -51,109 +45,10 @@ constexpr const char* kProgram = "raftmq-broker";
 constexpr int kExitConfig = 2;
 constexpr int kExitBind = 3;
 
-// A config error message on one line: the schema lists its errors one a line after a
-// "broker config has N error(s):" header; one error is printed alone, several joined by "; ".
-std::string one_line(std::string_view msg) {
-  std::vector<std::string_view> lines;
-  while (!msg.empty()) {
-    const size_t nl = msg.find('\n');
-    if (const auto line = msg.substr(0, nl); !line.empty()) lines.push_back(line);
-    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
-  }
-  std::string out;
-  size_t first = 0;
-  if (lines.size() >= 2 && lines[0].ends_with("error(s):")) {
-    if (lines.size() == 2) return std::string(lines[1]);
-    out = std::string(lines[0]) + " ";
-    first = 1;
-  }
-  for (size_t i = first; i < lines.size(); ++i) {
-    if (i > first) out += "; ";
-    out += lines[i];
-  }
-  return out;
-}
-
 int config_error(std::string_view msg) {
-  std::fprintf(stderr, "%s: configuration error: %s\n", kProgram, one_line(msg).c_str());
+  std::fprintf(stderr, "%s: configuration error: %s\n", kProgram,
+               common::one_line_errors(msg).c_str());
   return kExitConfig;
-}
-
-// gflags exits 1 with its own message on an unknown flag or a bad bool; catch those first so that
-// every configuration error exits 2 with one line. A config key without a flag of its own is named
-// as such (it goes in --set or the file). Returns the error, empty when the flags are fine.
-std::string check_flags(int argc, char** argv, const common::ConfigSchema& schema) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (arg.size() < 2 || arg[0] != '-') continue;
-    arg.remove_prefix(arg[1] == '-' ? 2 : 1);
-    const size_t eq = arg.find('=');
-    std::string name(arg.substr(0, eq));
-    gflags::CommandLineFlagInfo info;
-    bool known = gflags::GetCommandLineFlagInfo(name.c_str(), &info);
-    if (!known && name.starts_with("no") && eq == std::string_view::npos) {
-      known = gflags::GetCommandLineFlagInfo(name.c_str() + 2, &info) && info.type == "bool";
-      if (known) continue;
-    }
-    if (!known) {
-      if (schema.has_key(name)) {
-        return "config key '" + name + "' has no flag of its own: use --set=" + name +
-               "=VALUE or the --config file";
-      }
-      return "unknown flag '--" + name + "' (config keys: --config_help)";
-    }
-    if (info.type == "bool" && eq != std::string_view::npos) {
-      std::string v(arg.substr(eq + 1));
-      for (char& ch : v) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-      bool ok = false;
-      for (const char* b : {"true", "false", "1", "0", "t", "f", "yes", "no", "y", "n"}) {
-        ok = ok || v == b;
-      }
-      if (!ok) {
-        return "command line: " + std::string(schema.has_key(name) ? "key '" : "flag '--") + name +
-               "': value '" + std::string(arg.substr(eq + 1)) +
-               "' is not a boolean (expected true or false)";
-      }
-    } else if (info.type != "bool" && eq == std::string_view::npos) {
-      ++i;  // "--flag value"
-    }
-  }
-  return {};
-}
-
-// Binds and listens on address:port the way the servers will (SO_REUSEADDR), then closes: empty
-// when the port can be bound, else why not (strerror: "Address already in use").
-std::string probe_port(const std::string& address, uint16_t port) {
-  sockaddr_in v4{};
-  sockaddr_in6 v6{};
-  const sockaddr* sa = nullptr;
-  socklen_t len = 0;
-  int family = AF_INET;
-  if (inet_pton(AF_INET, address.c_str(), &v4.sin_addr) == 1) {
-    v4.sin_family = AF_INET;
-    v4.sin_port = htons(port);
-    sa = reinterpret_cast<const sockaddr*>(&v4);
-    len = sizeof v4;
-  } else if (inet_pton(AF_INET6, address.c_str(), &v6.sin6_addr) == 1) {
-    family = AF_INET6;
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(port);
-    sa = reinterpret_cast<const sockaddr*>(&v6);
-    len = sizeof v6;
-  } else {
-    return "'" + address + "' is not an IP address";
-  }
-  const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::strerror(errno);
-  const int one = 1;
-  (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  std::string why;
-  if (::bind(fd, sa, len) != 0 || ::listen(fd, 1) != 0) {
-    why = std::strerror(errno);
-  }
-  ::close(fd);
-  return why;
 }
 
 int run() {
@@ -172,7 +67,7 @@ int run() {
   if (auto st = broker::validate(config); !st.is_ok()) return config_error(st.message());
   // Every port is tried before the store opens (a port in use fails at once, naming its key).
   for (const auto& p : broker::listen_ports(config)) {
-    const std::string why = probe_port(config.bind_address, p.port);
+    const std::string why = common::probe_listen_port(config.bind_address, p.port);
     if (why.empty()) continue;
     const bool v6 = config.bind_address.find(':') != std::string::npos;
     std::fprintf(stderr, "%s: cannot listen on %s%s%s:%u for %s: %s\n", kProgram, v6 ? "[" : "",
@@ -211,7 +106,7 @@ int main(int argc, char** argv) {
   {
     rmq::broker::BrokerConfig scratch;
     const auto schema = rmq::broker::make_broker_schema(scratch);
-    if (const std::string err = check_flags(argc, argv, schema); !err.empty()) {
+    if (const std::string err = common::check_command_line(argc, argv, schema); !err.empty()) {
       return config_error(err);
     }
   }

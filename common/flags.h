@@ -7,6 +7,7 @@
 #include "common/result.h"
 #include "common/status.h"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -33,5 +34,16 @@ void block_stop_signals();
 [[nodiscard]] bool init_main_logging(std::string_view program, const std::string& level,
                                      const std::string& file);
 int wait_for_stop_signal();
+
+// Start-up checks shared by the server mains (exit 2 / exit 3 with one stderr line):
+// one_line_errors() joins a schema's multi-line error ("<x> config has N error(s):" then one per
+// line) into one line; check_command_line() catches what gflags would reject with its own
+// message and exit 1 (unknown flags, bad booleans, a config key without a flag of its own) and
+// returns the error, empty when the flags are fine; probe_listen_port() binds and listens on
+// address:port as the servers will (SO_REUSEADDR) and closes again: empty when it can be bound,
+// else why not ("Address already in use").
+std::string one_line_errors(std::string_view msg);
+std::string check_command_line(int argc, char** argv, const ConfigSchema& schema);
+std::string probe_listen_port(const std::string& address, uint16_t port);
 
 }  // namespace rmq::common
