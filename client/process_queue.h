@@ -29,7 +29,9 @@ struct PushConsumer::ProcessQueue {
   std::atomic<bool> dropped{false};
 
   std::mutex mu;
-  std::string addr;                    // GUARDED_BY(mu): the broker's master
+  std::string addr;                    // GUARDED_BY(mu): the master as last known (lock, unlock)
+  int64_t suggested_id = 0;            // GUARDED_BY(mu): suggestWhichBrokerId of the last answer
+  BrokerPick last_pull;                // GUARDED_BY(mu): where the last pull went
   int64_t next_offset = 0;             // GUARDED_BY(mu): the next pull's queueOffset
   std::map<int64_t, MessageExt> msgs;  // GUARDED_BY(mu): pulled, not yet consumed
   int64_t last_committed = -1;         // GUARDED_BY(mu)

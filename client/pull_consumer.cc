@@ -58,11 +58,12 @@ PullConsumer::PullConsumer(PullConsumerOptions options, common::Clock& clock)
     : options_(std::move(options)),
       clock_(clock),
       client_(client_options(options_.io_threads), clock),
-      routes_(client_, options_.namesrv, clock, options_.route_max_age) {}
+      routes_(client_, options_.namesrv, clock, options_.route_max_age, options_.unreachable_for) {}
 
 PullConsumer::~PullConsumer() { shutdown(); }
 
 void PullConsumer::start() {
+  stopping_ = false;
   client_.start();
   route_pool_ = std::make_unique<common::ThreadPool>("pull-route", 1, 100000);
 }
@@ -72,6 +73,7 @@ void PullConsumer::shutdown() {
   if (Status st = commit(); !st.is_ok()) {
     common::logger("client")->warn("pull consumer {}: {}", options_.group, st.to_string());
   }
+  stopping_ = true;
   route_pool_->stop();
   client_.stop();
   route_pool_.reset();
@@ -82,24 +84,38 @@ Result<std::vector<QueueRef>> PullConsumer::fetch_queues(const std::string& topi
   return route->subscribe_queues();
 }
 
-Result<std::string> PullConsumer::leader_addr(const QueueRef& q) {
-  RMQ_ASSIGN_OR_RETURN(auto route, routes_.get(q.topic));
-  std::string addr = route->master_addr(q.broker_name);
-  if (addr.empty()) {
-    // The route may predate a leader change: ask once more.
-    RMQ_ASSIGN_OR_RETURN(route, routes_.get(q.topic, /*refresh=*/true));
-    addr = route->master_addr(q.broker_name);
-  }
-  if (addr.empty()) return Status::unavailable("broker " + q.broker_name + " has no leader");
-  return addr;
+int64_t PullConsumer::suggested_broker(const QueueRef& q) const {
+  std::lock_guard lock(mu_);
+  auto it = suggested_.find(q);
+  return it == suggested_.end() ? 0 : it->second;
 }
 
-std::string PullConsumer::cached_leader_addr(const QueueRef& q) {
+void PullConsumer::set_suggested_broker(const QueueRef& q, int64_t broker_id) {
+  std::lock_guard lock(mu_);
+  suggested_[q] = broker_id;
+}
+
+Result<BrokerPick> PullConsumer::read_broker(const QueueRef& q, bool refresh) {
+  RMQ_ASSIGN_OR_RETURN(auto route, routes_.get(q.topic, refresh));
+  BrokerPick p = routes_.find_broker_for_read(*route, q.broker_name, suggested_broker(q));
+  if (!p.found() && !refresh) {
+    // The route may predate a leader change: ask once more.
+    RMQ_ASSIGN_OR_RETURN(route, routes_.get(q.topic, /*refresh=*/true));
+    p = routes_.find_broker_for_read(*route, q.broker_name, suggested_broker(q));
+  }
+  if (!p.found()) {
+    return Status::unavailable("broker " + q.broker_name + " of topic " + q.topic +
+                               " has no address in the route");
+  }
+  return p;
+}
+
+BrokerPick PullConsumer::cached_read_broker(const QueueRef& q) {
   bool stale = false;
   auto route = routes_.cached(q.topic, &stale);
   if (route == nullptr) return {};
   if (stale) refresh_later(q.topic);
-  return route->master_addr(q.broker_name);
+  return routes_.find_broker_for_read(*route, q.broker_name, suggested_broker(q));
 }
 
 void PullConsumer::refresh_later(const std::string& topic) {
@@ -134,15 +150,17 @@ RemotingCommand PullConsumer::pull_request(const QueueRef& q, int64_t offset, in
   return req;
 }
 
-Result<PullResult> PullConsumer::interpret(const Result<RemotingCommand>& r, const QueueRef& q,
-                                           const std::string& addr, const TagFilter& filter) {
-  if (!r.ok()) {
-    routes_.invalidate(q.topic);  // the leader may have moved
-    return Status(r.status().code(), "pull " + describe(q) + " from " + addr + ": " +
-                                         std::string(r.status().message()));
-  }
+Status PullConsumer::transport_error(const Status& st, const QueueRef& q,
+                                     const std::string& addr) const {
+  return Status(st.code(),
+                "pull " + describe(q) + " from " + addr + ": " + std::string(st.message()));
+}
+
+Result<PullResult> PullConsumer::interpret(const RemotingCommand& r, const QueueRef& q,
+                                           const BrokerPick& from, const TagFilter& filter) {
+  routes_.mark_reachable(from.addr);
   PullResult res;
-  switch (r->code) {
+  switch (r.code) {
     case kCodeSuccess:
       res.status = PullStatus::kFound;
       break;
@@ -157,21 +175,28 @@ Result<PullResult> PullConsumer::interpret(const Result<RemotingCommand>& r, con
       break;
     default:
       routes_.invalidate(q.topic);
-      return Status::unavailable("pull " + describe(q) + " from " + addr + ": code " +
-                                 std::to_string(r->code) + " " + r->remark.value_or(""));
+      // A slave or follower that cannot serve the queue: the next pull asks the master.
+      if (!from.master()) set_suggested_broker(q, 0);
+      return Status::unavailable("pull " + describe(q) + " from " + from.addr + ": code " +
+                                 std::to_string(r.code) + " " + r.remark.value_or(""));
   }
-  const auto next = r->ext_int("nextBeginOffset");
+  const auto next = r.ext_int("nextBeginOffset");
   if (!next) {
-    return Status::corruption("pull " + describe(q) + " from " + addr +
+    return Status::corruption("pull " + describe(q) + " from " + from.addr +
                               ": the response has no nextBeginOffset");
   }
   res.next_begin_offset = *next;
-  res.min_offset = r->ext_int("minOffset").value_or(0);
-  res.max_offset = r->ext_int("maxOffset").value_or(0);
+  res.min_offset = r.ext_int("minOffset").value_or(0);
+  res.max_offset = r.ext_int("maxOffset").value_or(0);
+  res.broker_addr = from.addr;
+  res.broker_id = from.id;
+  // RocketMQ's processPullResult: every answer names the broker for the next pull of the queue.
+  res.suggest_which_broker_id = r.ext_int("suggestWhichBrokerId").value_or(0);
+  set_suggested_broker(q, res.suggest_which_broker_id);
   if (res.status != PullStatus::kFound) return res;
-  auto decoded = decode_stored_messages(r->body.view());
+  auto decoded = decode_stored_messages(r.body.view());
   if (!decoded.ok()) {
-    return decoded.status().with_context("pull " + describe(q) + " from " + addr);
+    return decoded.status().with_context("pull " + describe(q) + " from " + from.addr);
   }
   res.messages.reserve(decoded->size());
   for (auto& m : *decoded) {
@@ -182,11 +207,26 @@ Result<PullResult> PullConsumer::interpret(const Result<RemotingCommand>& r, con
 
 Result<PullResult> PullConsumer::pull_sync(const QueueRef& q, int64_t offset, int32_t max_nums,
                                            std::string_view expression, bool block) {
-  RMQ_ASSIGN_OR_RETURN(const std::string addr, leader_addr(q));
+  RMQ_ASSIGN_OR_RETURN(BrokerPick to, read_broker(q));
   const TagFilter filter = TagFilter::parse(expression);
-  auto r = client_.invoke_sync(addr, pull_request(q, offset, max_nums, filter, block),
-                               block ? options_.block_timeout : options_.request_timeout);
-  return interpret(r, q, addr, filter);
+  const common::Duration timeout = block ? options_.block_timeout : options_.request_timeout;
+  auto r = client_.invoke_sync(to.addr, pull_request(q, offset, max_nums, filter, block), timeout);
+  if (!r.ok()) {
+    // The broker is gone (a killed master, a deposed leader): once more on another one of the
+    // group, per a fresh route.
+    routes_.mark_unreachable(to.addr);
+    auto alt = read_broker(q, /*refresh=*/true);
+    if (!alt.ok() || alt->addr == to.addr || !routes_.reachable(alt->addr)) {
+      return transport_error(r.status(), q, to.addr);
+    }
+    to = *alt;
+    r = client_.invoke_sync(to.addr, pull_request(q, offset, max_nums, filter, block), timeout);
+    if (!r.ok()) {
+      routes_.mark_unreachable(to.addr);
+      return transport_error(r.status(), q, to.addr);
+    }
+  }
+  return interpret(*r, q, to, filter);
 }
 
 Result<PullResult> PullConsumer::pull(const QueueRef& q, int64_t offset, int32_t max_nums,
@@ -207,46 +247,71 @@ void PullConsumer::pull_async(const QueueRef& q, int64_t offset, int32_t max_num
     return;
   }
   auto filter = std::make_shared<const TagFilter>(TagFilter::parse(expression));
-  const std::string addr = cached_leader_addr(q);
-  if (!addr.empty()) {
-    send_pull(addr, q, offset, max_nums, filter, block, std::move(cb));
+  const BrokerPick to = cached_read_broker(q);
+  if (to.found()) {
+    send_pull(to, q, offset, max_nums, filter, block, /*retried=*/false, std::move(cb));
     return;
   }
-  // No route (or no leader) cached: fetch it on the route thread, never on the caller's.
+  // No route (or no address) cached: fetch it on the route thread, never on the caller's.
   auto shared_cb = std::make_shared<PullCallback>(std::move(cb));
   const bool queued = route_pool_->submit([this, q, offset, max_nums, filter, block, shared_cb] {
-    auto a = leader_addr(q);
-    if (!a.ok()) {
-      (*shared_cb)(a.status());
+    auto p = read_broker(q);
+    if (!p.ok()) {
+      (*shared_cb)(p.status());
       return;
     }
-    send_pull(*a, q, offset, max_nums, filter, block, std::move(*shared_cb));
+    send_pull(*p, q, offset, max_nums, filter, block, /*retried=*/false, std::move(*shared_cb));
   });
   if (!queued) (*shared_cb)(Status::busy("pull consumer route queue full"));
 }
 
-void PullConsumer::send_pull(const std::string& addr, const QueueRef& q, int64_t offset,
+void PullConsumer::send_pull(const BrokerPick& to, const QueueRef& q, int64_t offset,
                              int32_t max_nums, const std::shared_ptr<const TagFilter>& filter,
-                             bool block, PullCallback cb) {
-  client_.invoke_async(addr, pull_request(q, offset, max_nums, *filter, block),
+                             bool block, bool retried, PullCallback cb) {
+  client_.invoke_async(to.addr, pull_request(q, offset, max_nums, *filter, block),
                        block ? options_.block_timeout : options_.request_timeout,
-                       [this, q, addr, filter, cb = std::move(cb)](Result<RemotingCommand> r) {
-                         cb(interpret(r, q, addr, *filter));
+                       [this, q, to, offset, max_nums, filter, block, retried,
+                        cb = std::move(cb)](Result<RemotingCommand> r) mutable {
+                         if (r.ok()) {
+                           cb(interpret(*r, q, to, *filter));
+                           return;
+                         }
+                         if (stopping_) {
+                           cb(transport_error(r.status(), q, to.addr));
+                           return;
+                         }
+                         routes_.mark_unreachable(to.addr);
+                         refresh_later(q.topic);
+                         if (!retried) {
+                           // At once on another broker of the group (a slave while the master is
+                           // down).
+                           const BrokerPick alt = cached_read_broker(q);
+                           if (alt.found() && alt.addr != to.addr && routes_.reachable(alt.addr)) {
+                             send_pull(alt, q, offset, max_nums, filter, block, /*retried=*/true,
+                                       std::move(cb));
+                             return;
+                           }
+                         }
+                         cb(transport_error(r.status(), q, to.addr));
                        });
 }
 
 Result<int64_t> PullConsumer::offset_request(const QueueRef& q, int32_t code,
                                              int64_t timestamp_ms) {
-  RMQ_ASSIGN_OR_RETURN(const std::string addr, leader_addr(q));
-  auto req = RemotingCommand::request(code);
-  req.ext_fields.set("topic", q.topic);
-  req.ext_fields.set("queueId", q.queue_id);
-  if (code == static_cast<int32_t>(RequestCode::kSearchOffsetByTimestamp)) {
-    req.ext_fields.set("timestamp", timestamp_ms);
-  }
-  auto r = client_.invoke_sync(addr, std::move(req), options_.request_timeout);
+  auto make = [&] {
+    auto req = RemotingCommand::request(code);
+    req.ext_fields.set("topic", q.topic);
+    req.ext_fields.set("queueId", q.queue_id);
+    if (code == static_cast<int32_t>(RequestCode::kSearchOffsetByTimestamp)) {
+      req.ext_fields.set("timestamp", timestamp_ms);
+    }
+    return req;
+  };
+  std::string addr;
+  auto r = routes_.invoke_group(q.topic, q.broker_name, make, /*slave_ok=*/true,
+                                options_.request_timeout, &addr);
+  if (addr.empty()) addr = "broker " + q.broker_name;
   if (!r.ok()) {
-    routes_.invalidate(q.topic);
     return Status(r.status().code(), addr + ": offset request " + std::to_string(code) + " for " +
                                          describe(q) + ": " + std::string(r.status().message()));
   }
@@ -273,15 +338,20 @@ Result<int64_t> PullConsumer::search_offset(const QueueRef& q, int64_t timestamp
 }
 
 Result<int64_t> PullConsumer::fetch_offset(const QueueRef& q) {
-  RMQ_ASSIGN_OR_RETURN(const std::string addr, leader_addr(q));
-  auto req = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
-  req.ext_fields.set("consumerGroup", options_.group);
-  req.ext_fields.set("topic", q.topic);
-  req.ext_fields.set("queueId", q.queue_id);
-  req.ext_fields.set("setZeroIfNotFound", "false");
-  auto r = client_.invoke_sync(addr, std::move(req), options_.request_timeout);
+  auto make = [&] {
+    auto req = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
+    req.ext_fields.set("consumerGroup", options_.group);
+    req.ext_fields.set("topic", q.topic);
+    req.ext_fields.set("queueId", q.queue_id);
+    req.ext_fields.set("setZeroIfNotFound", "false");
+    return req;
+  };
+  // The master's; a slave's copy (synchronized every 10 s) while the master is unreachable.
+  std::string addr;
+  auto r = routes_.invoke_group(q.topic, q.broker_name, make, /*slave_ok=*/true,
+                                options_.request_timeout, &addr);
+  if (addr.empty()) addr = "broker " + q.broker_name;
   if (!r.ok()) {
-    routes_.invalidate(q.topic);
     return Status(r.status().code(), addr + ": QUERY_CONSUMER_OFFSET for " + describe(q) + ": " +
                                          std::string(r.status().message()));
   }
@@ -316,24 +386,25 @@ Status PullConsumer::commit() {
   }
   std::string errors;
   for (const auto& [q, offset] : changed) {
-    auto addr = leader_addr(q);
-    Status st = addr.status();
-    if (addr.ok()) {
+    auto make = [&, q = q, offset = offset] {
       auto req = RemotingCommand::request(RequestCode::kUpdateConsumerOffset);
       req.ext_fields.set("consumerGroup", options_.group);
       req.ext_fields.set("topic", q.topic);
       req.ext_fields.set("queueId", q.queue_id);
       req.ext_fields.set("commitOffset", offset);
-      auto r = client_.invoke_sync(*addr, std::move(req), options_.request_timeout);
-      if (!r.ok()) {
-        routes_.invalidate(q.topic);
-        st = r.status();
-      } else if (r->code != kCodeSuccess) {
-        st = Status::unavailable("code " + std::to_string(r->code) + " " + r->remark.value_or(""));
-      }
+      return req;
+    };
+    // Only the master keeps offsets: while it is unreachable the offset stays pending here.
+    std::string addr;
+    auto r = routes_.invoke_group(q.topic, q.broker_name, make, /*slave_ok=*/false,
+                                  options_.request_timeout, &addr);
+    Status st = r.status();
+    if (r.ok() && r->code != kCodeSuccess) {
+      st = Status::unavailable("code " + std::to_string(r->code) + " " + r->remark.value_or(""));
     }
     if (!st.is_ok()) {
-      errors += (errors.empty() ? "" : "; ") + describe(q) + ": " + st.to_string();
+      errors += (errors.empty() ? "" : "; ") + describe(q) + (addr.empty() ? "" : " at " + addr) +
+                ": " + st.to_string();
       continue;
     }
     std::lock_guard lock(mu_);

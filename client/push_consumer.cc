@@ -55,7 +55,8 @@ PushConsumer::PushConsumer(PushConsumerOptions options, common::Clock& clock)
     : options_(std::move(options)),
       clock_(clock),
       client_(client_options(options_.io_threads), clock),
-      routes_(client_, options_.namesrv, clock) {
+      routes_(client_, options_.namesrv, clock, std::chrono::seconds(30),
+              options_.unreachable_for) {
   static std::atomic<uint64_t> instances{0};
   const std::string ip = options_.client_ip.empty() ? local_ipv4() : options_.client_ip;
   const std::string instance = options_.instance_name.empty()
@@ -200,8 +201,8 @@ std::vector<OwnedQueue> PushConsumer::owned_queues() const {
   std::vector<OwnedQueue> out;
   for (const auto& pq : snapshot()) {
     std::lock_guard pl(pq->mu);
-    out.push_back(
-        {pq->mq, pq->next_offset, pq->consume_offset_locked(), pq->msgs.size(), pq->locked});
+    out.push_back({pq->mq, pq->next_offset, pq->consume_offset_locked(), pq->msgs.size(),
+                   pq->locked, pq->last_pull.id, pq->last_pull.addr, pq->suggested_id});
   }
   return out;
 }
@@ -255,8 +256,12 @@ void PushConsumer::heartbeat_all() {
     req.body = common::Buffer(std::string_view(body));
     auto r = client_.invoke_sync(addr, std::move(req), options_.request_timeout);
     if (!r.ok()) {
+      routes_.mark_unreachable(addr);
       log()->debug("{}: heartbeat to {} failed: {}", client_id_, addr, r.status().to_string());
-    } else if (r->code != kCodeSuccess) {
+      continue;
+    }
+    routes_.mark_reachable(addr);  // e.g. a restarted master: reads may go back to it
+    if (r->code != kCodeSuccess) {
       log()->warn("{}: heartbeat to {} answered {}: {}", client_id_, addr, r->code, remark(*r));
     }
   }
@@ -297,21 +302,9 @@ bool PushConsumer::rebalance_topic(const std::string& topic, const std::string& 
   if (options_.model == MessageModel::kBroadcasting) {
     mine = all;
   } else {
-    std::string addr;
-    for (const auto& b : (*route)->brokers) {
-      if (auto a = (*route)->master_addr(b.broker_name); !a.empty()) {
-        addr = a;
-        break;
-      }
-    }
-    if (addr.empty()) {
-      log()->warn("{}: topic {} has no broker master to ask for the consumer list", client_id_,
-                  topic);
-      return true;
-    }
-    auto ids = consumer_ids(addr);
+    auto ids = consumer_ids_of(**route);
     if (!ids.ok()) {
-      log()->warn("{}: consumer list of {} from {}: {}", client_id_, options_.group, addr,
+      log()->warn("{}: consumer list of {} for topic {}: {}", client_id_, options_.group, topic,
                   ids.status().to_string());
       return true;
     }
@@ -339,10 +332,15 @@ bool PushConsumer::rebalance_topic(const std::string& topic, const std::string& 
       std::lock_guard lock(mu_);
       if (table_.contains(q)) continue;
     }
+    // The master takes locks and commits; reads and the start offset may come from a slave.
     const std::string addr = (*route)->master_addr(q.broker_name);
-    if (addr.empty()) continue;
     const bool lock_needed = orderly_ && options_.model == MessageModel::kClustering;
     if (lock_needed) {
+      if (addr.empty() || !routes_.reachable(addr)) {
+        log()->info("{}: queue {}/{}/{} has no reachable master to lock it; skipped this round",
+                    client_id_, q.topic, q.broker_name, q.queue_id);
+        continue;
+      }
       auto locked = lock_batch(addr, {q});
       if (!locked.ok() || !locked->contains(q)) {
         log()->info("{}: queue {}/{}/{} is locked by another member; skipped this round",
@@ -350,7 +348,7 @@ bool PushConsumer::rebalance_topic(const std::string& topic, const std::string& 
         continue;
       }
     }
-    auto offset = compute_start_offset(q, addr);
+    auto offset = compute_start_offset(q);
     if (!offset.ok()) {
       log()->warn("{}: start offset of {}/{}/{}: {}", client_id_, q.topic, q.broker_name,
                   q.queue_id, offset.status().to_string());
@@ -380,22 +378,60 @@ bool PushConsumer::rebalance_topic(const std::string& topic, const std::string& 
 Result<std::vector<std::string>> PushConsumer::consumer_ids(const std::string& addr) {
   auto req = RemotingCommand::request(RequestCode::kGetConsumerListByGroup);
   req.ext_fields.set("consumerGroup", options_.group);
-  RMQ_ASSIGN_OR_RETURN(auto r, client_.invoke_sync(addr, std::move(req), options_.request_timeout));
-  if (r.code != kCodeSuccess) {
-    return Status::unavailable("code " + std::to_string(r.code) + ": " + remark(r));
+  auto r = client_.invoke_sync(addr, std::move(req), options_.request_timeout);
+  if (!r.ok()) {
+    routes_.mark_unreachable(addr);
+    return r.status();
   }
-  return parse_consumer_id_list(body_text(r));
+  routes_.mark_reachable(addr);
+  if (r->code != kCodeSuccess) {
+    return Status::unavailable("code " + std::to_string(r->code) + ": " + remark(*r));
+  }
+  return parse_consumer_id_list(body_text(*r));
 }
 
-Result<int64_t> PushConsumer::compute_start_offset(const QueueRef& q, const std::string& addr) {
+Result<std::vector<std::string>> PushConsumer::consumer_ids_of(const TopicRoute& route) {
+  // RocketMQ's findBrokerAddrByTopic: any broker of the topic (every member heartbeats to all).
+  std::vector<std::string> masters;
+  std::vector<std::string> slaves;
+  std::vector<std::string> marked;
+  for (const auto& b : route.brokers) {
+    for (const auto& [id, a] : b.addrs) {
+      if (!routes_.reachable(a)) {
+        marked.push_back(a);
+      } else {
+        (id == 0 ? masters : slaves).push_back(a);
+      }
+    }
+  }
+  masters.insert(masters.end(), slaves.begin(), slaves.end());
+  masters.insert(masters.end(), marked.begin(), marked.end());
+  std::string errors = "no broker address in the route";
+  for (size_t i = 0; i < masters.size(); ++i) {
+    auto ids = consumer_ids(masters[i]);
+    if (ids.ok()) return ids;
+    errors = (i == 0 ? "" : errors + "; ") + masters[i] + ": " + ids.status().to_string();
+  }
+  return Status::unavailable(errors);
+}
+
+Result<int64_t> PushConsumer::compute_start_offset(const QueueRef& q) {
   const bool retry = q.topic == retry_topic();
+  // The master's answer, a slave's while the master is unreachable (RocketMQ's
+  // RemoteBrokerOffsetStore.fetchConsumeOffsetFromBroker).
+  auto ask_group = [&](const std::function<RemotingCommand()>& make) -> Result<RemotingCommand> {
+    std::string addr;
+    return routes_.invoke_group(q.topic, q.broker_name, make, /*slave_ok=*/true,
+                                options_.request_timeout, &addr);
+  };
   if (options_.model == MessageModel::kClustering) {
-    auto req = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
-    req.ext_fields.set("consumerGroup", options_.group);
-    req.ext_fields.set("topic", q.topic);
-    req.ext_fields.set("queueId", q.queue_id);
-    RMQ_ASSIGN_OR_RETURN(auto r,
-                         client_.invoke_sync(addr, std::move(req), options_.request_timeout));
+    RMQ_ASSIGN_OR_RETURN(auto r, ask_group([&] {
+                           auto req = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
+                           req.ext_fields.set("consumerGroup", options_.group);
+                           req.ext_fields.set("topic", q.topic);
+                           req.ext_fields.set("queueId", q.queue_id);
+                           return req;
+                         }));
     if (r.code == kCodeSuccess) {
       if (auto off = r.ext_int("offset"); off && *off >= 0) return *off;
     } else if (r.code != kCodeQueryNotFound) {
@@ -407,12 +443,15 @@ Result<int64_t> PushConsumer::compute_start_offset(const QueueRef& q, const std:
     if (auto it = local_offsets_.find(q); it != local_offsets_.end()) return it->second;
   }
   auto ask = [&](RequestCode code, int64_t timestamp) -> Result<int64_t> {
-    auto req = RemotingCommand::request(code);
-    req.ext_fields.set("topic", q.topic);
-    req.ext_fields.set("queueId", q.queue_id);
-    if (code == RequestCode::kSearchOffsetByTimestamp) req.ext_fields.set("timestamp", timestamp);
-    RMQ_ASSIGN_OR_RETURN(auto r,
-                         client_.invoke_sync(addr, std::move(req), options_.request_timeout));
+    RMQ_ASSIGN_OR_RETURN(auto r, ask_group([&] {
+                           auto req = RemotingCommand::request(code);
+                           req.ext_fields.set("topic", q.topic);
+                           req.ext_fields.set("queueId", q.queue_id);
+                           if (code == RequestCode::kSearchOffsetByTimestamp) {
+                             req.ext_fields.set("timestamp", timestamp);
+                           }
+                           return req;
+                         }));
     auto off = r.ext_int("offset");
     if (r.code != kCodeSuccess || !off) {
       return Status::unavailable("offset request " + std::to_string(static_cast<int>(code)) +
@@ -483,14 +522,54 @@ void PushConsumer::remember_local_offset(const PqPtr& pq) {
   local_offsets_[pq->mq] = offset;
 }
 
+std::string PushConsumer::cached_master(const PqPtr& pq) {
+  if (auto route = routes_.cached(pq->mq.topic); route != nullptr) {
+    if (std::string a = route->master_addr(pq->mq.broker_name); !a.empty()) return a;
+  }
+  std::lock_guard lock(pq->mu);
+  return pq->addr;
+}
+
+std::string PushConsumer::commit_addr(const PqPtr& pq) {
+  std::string addr;
+  if (auto route = routes_.get(pq->mq.topic); route.ok()) {
+    addr = (*route)->master_addr(pq->mq.broker_name);
+  }
+  if (addr.empty()) {
+    std::lock_guard lock(pq->mu);
+    addr = pq->addr;
+  }
+  return addr.empty() || !routes_.reachable(addr) ? std::string() : addr;
+}
+
+void PushConsumer::refresh_route_later(const std::string& topic) {
+  {
+    std::lock_guard lock(mu_);
+    if (!refreshing_.insert(topic).second) return;
+  }
+  on_service([this, topic] {
+    {
+      std::lock_guard lock(mu_);
+      refreshing_.erase(topic);
+    }
+    if (!stopping_) (void)routes_.get(topic, /*refresh=*/true);
+  });
+}
+
 void PushConsumer::commit_offset(const PqPtr& pq) {
   int64_t offset = 0;
-  std::string addr;
   {
     std::lock_guard lock(pq->mu);
     offset = pq->consume_offset_locked();
     if (offset == pq->last_committed) return;
-    addr = pq->addr;
+  }
+  // Offsets live on the master only. While it is unreachable the offset stays here (the queue's
+  // consume position) and a later round commits it: nothing is lost or moved back.
+  const std::string addr = commit_addr(pq);
+  if (addr.empty()) {
+    log()->debug("{}: no reachable master for {}/{}/{}; offset {} kept for a later commit",
+                 client_id_, pq->mq.topic, pq->mq.broker_name, pq->mq.queue_id, offset);
+    return;
   }
   auto req = RemotingCommand::request(RequestCode::kUpdateConsumerOffset);
   req.ext_fields.set("consumerGroup", options_.group);
@@ -498,6 +577,11 @@ void PushConsumer::commit_offset(const PqPtr& pq) {
   req.ext_fields.set("queueId", pq->mq.queue_id);
   req.ext_fields.set("commitOffset", offset);
   auto r = client_.invoke_sync(addr, std::move(req), options_.request_timeout);
+  if (!r.ok()) {
+    routes_.mark_unreachable(addr);
+  } else if (r->code != kCodeSuccess) {
+    routes_.invalidate(pq->mq.topic);  // e.g. a deposed leader: ask the NameServer again
+  }
   if (!r.ok() || r->code != kCodeSuccess) {
     log()->warn(
         "{}: commit offset {} of {}/{}/{} to {} failed: {}", client_id_, offset, pq->mq.topic,
@@ -615,10 +699,30 @@ void PushConsumer::save_offset_file() {
 
 // ---- pulling (I/O threads and the timer) ----
 
+BrokerPick PushConsumer::read_broker(const PqPtr& pq) {
+  int64_t suggested = 0;
+  std::string master;
+  {
+    std::lock_guard lock(pq->mu);
+    suggested = pq->suggested_id;
+    master = pq->addr;
+  }
+  BrokerPick p;
+  if (auto route = routes_.cached(pq->mq.topic); route != nullptr) {
+    p = routes_.find_broker_for_read(*route, pq->mq.broker_name, suggested);
+  }
+  if (!p.found()) p = {0, master};
+  return p;
+}
+
 void PushConsumer::pull(const PqPtr& pq) {
   if (stopping_ || pq->dropped) return;
+  const BrokerPick to = read_broker(pq);
+  if (!to.found()) {
+    pull_later(pq, options_.pull_delay_on_error, true);
+    return;
+  }
   auto req = RemotingCommand::request(RequestCode::kPullMessage);
-  std::string addr;
   int32_t sys_flag = kPullSuspend | kPullSubscription;
   {
     std::lock_guard lock(pq->mu);
@@ -626,14 +730,21 @@ void PushConsumer::pull(const PqPtr& pq) {
       pull_later(pq, kFlowControlDelay, false);
       return;
     }
-    addr = pq->addr;
+    if (!pq->last_pull.addr.empty() && pq->last_pull.addr != to.addr) {
+      log()->info("{}: pulling {}/{}/{} from {} (brokerId {})", client_id_, pq->mq.topic,
+                  pq->mq.broker_name, pq->mq.queue_id, to.addr, to.id);
+    }
+    pq->last_pull = to;
     req.ext_fields.set("consumerGroup", options_.group);
     req.ext_fields.set("topic", pq->mq.topic);
     req.ext_fields.set("queueId", pq->mq.queue_id);
     req.ext_fields.set("queueOffset", pq->next_offset);
     req.ext_fields.set("maxMsgNums", options_.pull_batch_size);
     const int64_t commit = pq->consume_offset_locked();
-    if (options_.model == MessageModel::kClustering && commit > 0) sys_flag |= kPullCommitOffset;
+    // Only a master keeps offsets (RocketMQ clears the flag for a slave as well).
+    if (options_.model == MessageModel::kClustering && commit > 0 && to.master()) {
+      sys_flag |= kPullCommitOffset;
+    }
     req.ext_fields.set("sysFlag", sys_flag);
     req.ext_fields.set("commitOffset", (sys_flag & kPullCommitOffset) != 0 ? commit : 0);
   }
@@ -642,8 +753,9 @@ void PushConsumer::pull(const PqPtr& pq) {
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.suspend_timeout).count());
   req.ext_fields.set("subscription", pq->filter.sub_string);
   req.ext_fields.set("subVersion", sub_version_);
-  client_.invoke_async(addr, std::move(req), options_.pull_timeout,
-                       [this, pq](Result<RemotingCommand> r) { on_pull_result(pq, std::move(r)); });
+  client_.invoke_async(
+      to.addr, std::move(req), options_.pull_timeout,
+      [this, pq, to](Result<RemotingCommand> r) { on_pull_result(pq, to, std::move(r)); });
 }
 
 void PushConsumer::pull_later(const PqPtr& pq, common::Duration delay, bool refresh_addr) {
@@ -667,16 +779,34 @@ void PushConsumer::pull_later(const PqPtr& pq, common::Duration delay, bool refr
   });
 }
 
-void PushConsumer::on_pull_result(const PqPtr& pq, Result<RemotingCommand> r) {
+void PushConsumer::on_pull_result(const PqPtr& pq, const BrokerPick& from,
+                                  Result<RemotingCommand> r) {
   if (stopping_ || pq->dropped) return;
   if (!r.ok()) {
-    log()->debug("{}: pull {}/{}/{} failed: {}", client_id_, pq->mq.topic, pq->mq.broker_name,
-                 pq->mq.queue_id, r.status().to_string());
+    log()->debug("{}: pull {}/{}/{} from {} failed: {}", client_id_, pq->mq.topic,
+                 pq->mq.broker_name, pq->mq.queue_id, from.addr, r.status().to_string());
+    // A killed master (or deposed leader) stays in the NameServer's route for a while: pass over
+    // it and read from another broker of the group at once (a slave / follower).
+    routes_.mark_unreachable(from.addr);
+    refresh_route_later(pq->mq.topic);
+    const BrokerPick alt = read_broker(pq);
+    if (alt.found() && alt.addr != from.addr && routes_.reachable(alt.addr)) {
+      pull(pq);
+      return;
+    }
     pull_later(pq, options_.pull_delay_on_error, true);
     return;
   }
   const RemotingCommand& resp = *r;
+  routes_.mark_reachable(from.addr);
   const auto next = resp.ext_int("nextBeginOffset");
+  if (resp.code == kCodeSuccess || resp.code == kCodePullNotFound ||
+      resp.code == kCodePullRetryImmediately || resp.code == kCodePullOffsetMoved) {
+    // RocketMQ's processPullResult: every answer names the broker for the queue's next pull.
+    const int64_t suggest = resp.ext_int("suggestWhichBrokerId").value_or(0);
+    std::lock_guard lock(pq->mu);
+    pq->suggested_id = suggest;
+  }
   switch (resp.code) {
     case kCodeSuccess: {
       auto decoded = decode_stored_messages(resp.body.view());
@@ -740,7 +870,12 @@ void PushConsumer::on_pull_result(const PqPtr& pq, Result<RemotingCommand> r) {
     }
     default:
       log()->warn("{}: pull {}/{}/{} from {} answered {}: {}", client_id_, pq->mq.topic,
-                  pq->mq.broker_name, pq->mq.queue_id, "broker", resp.code, remark(resp));
+                  pq->mq.broker_name, pq->mq.queue_id, from.addr, resp.code, remark(resp));
+      if (!from.master()) {
+        // A slave or follower that cannot serve the queue: ask the master next.
+        std::lock_guard lock(pq->mu);
+        pq->suggested_id = 0;
+      }
       pull_later(pq, options_.pull_delay_on_error, true);
   }
 }

@@ -6,6 +6,12 @@
 // back (36) to %RETRY%<group>, which it also subscribes to. Orderly listeners get one queue at a
 // time in offset order, under a broker lock (41) renewed every 20 s and released (42) on shutdown.
 // BROADCASTING: every member reads every queue; offsets stay local (memory, optionally a file).
+// Reads follow the brokers' suggestWhichBrokerId per queue (RouteCache::find_broker_for_read: the
+// suggested broker, else the master / leader, else a slave / follower); a pull failing at the
+// transport level marks the address unreachable and goes at once to another broker of the group,
+// so a group keeps being consumed from its slave while the master is down. Offsets are only
+// committed to the master: while it is unreachable they stay in memory and the next commit after
+// it is back carries them (offset queries, consumer lists and start offsets fall back to a slave).
 // Timers follow the injected Clock. Thread-safe; start() and shutdown() once each.
 #pragma once
 
@@ -77,6 +83,8 @@ struct PushConsumerOptions {
   common::Duration consume_retry_delay = std::chrono::seconds(5);  // when 36 failed
   common::Duration orderly_suspend = std::chrono::seconds(1);
   common::Duration request_timeout = std::chrono::seconds(3);
+  // How long an address that failed at the transport level is passed over (reads, commits).
+  common::Duration unreachable_for = std::chrono::seconds(10);
 };
 
 // One owned queue as the consumer reports it.
@@ -86,6 +94,11 @@ struct OwnedQueue {
   int64_t consume_offset = 0;  // smallest offset not yet consumed
   size_t cached = 0;           // pulled, not yet consumed
   bool locked = false;         // orderly clustering only
+  // Where the last pull went (brokerId 0: master / leader) and the brokerId the next one asks
+  // for (the last answer's suggestWhichBrokerId).
+  int64_t pull_broker_id = -1;
+  std::string pull_addr;
+  int64_t suggested_broker_id = 0;
 };
 
 class PushConsumer {
@@ -139,7 +152,16 @@ class PushConsumer {
   // False when the topic has no route (yet).
   bool rebalance_topic(const std::string& topic, const std::string& sub_string);
   common::Result<std::vector<std::string>> consumer_ids(const std::string& addr);
-  common::Result<int64_t> compute_start_offset(const QueueRef& q, const std::string& addr);
+  // consumer_ids from the route's brokers: masters first, then slaves, unreachable ones last.
+  common::Result<std::vector<std::string>> consumer_ids_of(const TopicRoute& route);
+  common::Result<int64_t> compute_start_offset(const QueueRef& q);
+  // The master of q's group per the route (fetched when stale) or pq->addr; "" when it is marked
+  // unreachable. Service thread.
+  std::string commit_addr(const PqPtr& pq);
+  // The master per the cached route (else pq->addr). Any thread.
+  std::string cached_master(const PqPtr& pq);
+  // Fetches the topic's route again on the service thread (once at a time per topic).
+  void refresh_route_later(const std::string& topic);
   void drop_queue(const PqPtr& pq);
   void persist_all();
   void commit_offset(const PqPtr& pq);
@@ -154,8 +176,12 @@ class PushConsumer {
   void save_offset_file();
 
   // I/O threads and the timer thread.
+  // Where q's next pull goes: find_broker_for_read over the cached route with the queue's
+  // suggestion (pq->addr as the master when there is no cached route).
+  BrokerPick read_broker(const PqPtr& pq);
   void pull(const PqPtr& pq);
-  void on_pull_result(const PqPtr& pq, common::Result<remoting::RemotingCommand> r);
+  void on_pull_result(const PqPtr& pq, const BrokerPick& from,
+                      common::Result<remoting::RemotingCommand> r);
   void pull_later(const PqPtr& pq, common::Duration delay, bool refresh_addr);
 
   // Consume pool.
@@ -193,6 +219,7 @@ class PushConsumer {
   mutable std::mutex mu_;
   std::map<QueueRef, PqPtr> table_;            // GUARDED_BY(mu_); changed on the service thread
   std::map<QueueRef, int64_t> local_offsets_;  // GUARDED_BY(mu_); BROADCASTING
+  std::set<std::string> refreshing_;           // GUARDED_BY(mu_): route fetches queued
   common::Duration missing_route_backoff_{};   // service thread only
 };
 

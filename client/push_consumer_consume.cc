@@ -79,10 +79,10 @@ void PushConsumer::consume_concurrently(const PqPtr& pq, std::vector<MessageExt>
 }
 
 Status PushConsumer::send_back(const PqPtr& pq, const MessageExt& msg, int delay_level) {
-  std::string addr;
-  {
-    std::lock_guard lock(pq->mu);
-    addr = pq->addr;
+  // The master stores the retry message; while it is unreachable the caller consumes it again.
+  const std::string addr = cached_master(pq);
+  if (addr.empty() || !routes_.reachable(addr)) {
+    return Status::unavailable("no reachable master for " + pq->mq.broker_name);
   }
   auto req = RemotingCommand::request(RequestCode::kConsumerSendMsgBack);
   req.ext_fields.set("offset", msg.commit_log_offset);

@@ -52,6 +52,33 @@ std::string TopicRoute::master_addr(const std::string& broker_name) const {
   return {};
 }
 
+BrokerPick BrokerRoute::find_for_read(int64_t suggested_id,
+                                      const std::function<bool(const std::string&)>& usable) const {
+  auto pick = [&](bool check) -> BrokerPick {
+    auto ok = [&](const std::string& a) { return !check || !usable || usable(a); };
+    if (auto it = addrs.find(suggested_id); it != addrs.end() && ok(it->second)) {
+      return {it->first, it->second};
+    }
+    if (auto it = addrs.find(0); it != addrs.end() && ok(it->second)) return {0, it->second};
+    for (const auto& [id, a] : addrs) {  // ascending ids: the lowest slave first
+      if (id != 0 && ok(a)) return {id, a};
+    }
+    return {};
+  };
+  BrokerPick p = pick(true);
+  if (!p.found() && usable) p = pick(false);
+  return p;
+}
+
+BrokerPick TopicRoute::find_broker_for_read(
+    const std::string& broker_name, int64_t suggested_id,
+    const std::function<bool(const std::string&)>& usable) const {
+  for (const auto& b : brokers) {
+    if (b.broker_name == broker_name) return b.find_for_read(suggested_id, usable);
+  }
+  return {};
+}
+
 Result<TopicRoute> parse_topic_route(const std::string& topic, std::string_view body) {
   RMQ_ASSIGN_OR_RETURN(TopicRouteData data, parse_topic_route_data(common::as_bytes(body)));
   TopicRoute r;
@@ -75,8 +102,48 @@ Result<TopicRoute> parse_topic_route(const std::string& topic, std::string_view 
 }
 
 RouteCache::RouteCache(remoting::Client& client, std::string namesrv_list, common::Clock& clock,
-                       common::Duration max_age)
-    : client_(client), namesrvs_(split_addresses(namesrv_list)), clock_(clock), max_age_(max_age) {}
+                       common::Duration max_age, common::Duration unreachable_for)
+    : client_(client),
+      namesrvs_(split_addresses(namesrv_list)),
+      clock_(clock),
+      max_age_(max_age),
+      unreachable_for_(unreachable_for) {}
+
+void RouteCache::mark_unreachable(const std::string& addr) {
+  if (addr.empty()) return;
+  std::lock_guard lock(mu_);
+  unreachable_[addr] = clock_.now() + unreachable_for_;
+}
+
+void RouteCache::mark_reachable(const std::string& addr) {
+  std::lock_guard lock(mu_);
+  if (!unreachable_.empty()) unreachable_.erase(addr);
+}
+
+bool RouteCache::reachable(const std::string& addr) {
+  std::lock_guard lock(mu_);
+  auto it = unreachable_.find(addr);
+  if (it == unreachable_.end()) return true;
+  if (clock_.now() < it->second) return false;
+  unreachable_.erase(it);
+  return true;
+}
+
+BrokerPick RouteCache::find_broker_for_read(const TopicRoute& route, const std::string& broker_name,
+                                            int64_t suggested_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (unreachable_.empty()) return route.find_broker_for_read(broker_name, suggested_id);
+  }
+  return route.find_broker_for_read(broker_name, suggested_id,
+                                    [this](const std::string& a) { return reachable(a); });
+}
+
+std::string RouteCache::reachable_master(const TopicRoute& route, const std::string& broker_name) {
+  std::string addr = route.master_addr(broker_name);
+  if (addr.empty() || !reachable(addr)) return {};
+  return addr;
+}
 
 std::shared_ptr<const TopicRoute> RouteCache::cached(const std::string& topic, bool* stale) {
   std::lock_guard lock(mu_);
@@ -92,6 +159,47 @@ std::shared_ptr<const TopicRoute> RouteCache::cached(const std::string& topic, b
 void RouteCache::invalidate(const std::string& topic) {
   std::lock_guard lock(mu_);
   routes_.erase(topic);
+}
+
+Result<remoting::RemotingCommand> RouteCache::invoke_group(
+    const std::string& topic, const std::string& broker_name,
+    const std::function<remoting::RemotingCommand()>& make, bool slave_ok, common::Duration timeout,
+    std::string* addr_used) {
+  addr_used->clear();
+  RMQ_ASSIGN_OR_RETURN(auto route, get(topic));
+  std::string master = reachable_master(*route, broker_name);
+  if (master.empty()) {
+    // The route may predate a leader change: ask once more.
+    RMQ_ASSIGN_OR_RETURN(route, get(topic, /*refresh=*/true));
+    master = reachable_master(*route, broker_name);
+  }
+  const std::string listed = route->master_addr(broker_name);
+  Status failed = Status::unavailable(
+      "broker " + broker_name + " has no reachable master" +
+      (listed.empty() ? std::string(" in the route") : " (" + listed + " failed recently)"));
+  if (!master.empty()) {
+    *addr_used = master;
+    auto r = client_.invoke_sync(master, make(), timeout);
+    if (r.ok()) {
+      mark_reachable(master);
+      return r;
+    }
+    mark_unreachable(master);
+    failed = r.status();
+    if (!slave_ok) return failed;
+    if (auto again = get(topic, /*refresh=*/true); again.ok()) route = *again;
+  }
+  if (!slave_ok) return failed;
+  const BrokerPick p = find_broker_for_read(*route, broker_name, 0);
+  if (!p.found() || p.addr == master) return failed;
+  *addr_used = p.addr;
+  auto r = client_.invoke_sync(p.addr, make(), timeout);
+  if (r.ok()) {
+    mark_reachable(p.addr);
+  } else {
+    mark_unreachable(p.addr);
+  }
+  return r;
 }
 
 Result<std::shared_ptr<const TopicRoute>> RouteCache::get(const std::string& topic, bool refresh) {

@@ -119,17 +119,18 @@ void PullMessageProcessor::pull(std::shared_ptr<const RemotingCommand> req_ptr,
   store::GetMessageResult r =
       ctx_.store.get_message(topic, queue_id, offset, count, 4ull * 1024 * 1024, filter);
 
-  // Slave reads: a consumer far behind (more than a share of memory) is sent to a follower.
-  int64_t suggest = ctx_.broker_id();
-  if (ctx_.replicated() && ctx_.broker_id() != 0) {
-    suggest = ctx_.config.slave_read_enable ? ctx_.broker_id() : 0;
-  }
-  if (r.status == GetStatus::kFound && ctx_.config.slave_read_enable && ctx_.broker_id() == 0 &&
-      ctx_.replicated() && !r.messages.empty()) {
+  // Where to pull next (RocketMQ): the master (0), unless slave reads are on and the consumer is
+  // far behind (more than a share of memory), then a slave or follower (this node, if it is
+  // one). A slave or follower thus sends a consumer that caught up back to the master.
+  int64_t suggest = 0;
+  if (r.status == GetStatus::kFound && ctx_.config.slave_read_enable && ctx_.replicated() &&
+      !r.messages.empty()) {
     const int64_t behind = ctx_.store.commit_log().max_offset() - r.messages.back().offset;
     const int64_t limit =
         total_memory_bytes() / 100 * ctx_.config.access_message_in_memory_max_ratio;
-    if (behind > limit) suggest = ctx_.follower_for_reads();
+    if (behind > limit) {
+      suggest = ctx_.broker_id() == 0 ? ctx_.follower_for_reads() : ctx_.broker_id();
+    }
   }
 
   // Commit the consumer's offset piggybacked on the pull (leader only).

@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -655,7 +656,18 @@ TEST_F(CliTest, RaftStatus) {
   EXPECT_EQ(followers, 2) << r.describe();
   EXPECT_TRUE(contains(r.lines().at(0), "ROLE")) << r.describe();
 
-  Json j = cli_json({"raftStatus"});
+  // Followers learn the commit index from the next append or heartbeat (a tick after the leader):
+  // right after the start a follower may still show 0.
+  Json j;
+  for (int i = 0; i < 50; ++i) {
+    j = cli_json({"raftStatus"});
+    bool all_committed = j.is_array() && j.size() == 3u;
+    for (const auto& n : j.is_array() ? j.items() : std::vector<Json>{}) {
+      all_committed = all_committed && n.get_int("commitIndex") > 0;
+    }
+    if (all_committed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   ASSERT_TRUE(j.is_array()) << j.dump();
   ASSERT_EQ(j.size(), 3u) << j.dump();
   std::set<std::string> ids;
