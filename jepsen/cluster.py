@@ -141,23 +141,31 @@ class Net:
     """
 
     def __init__(self, nodes, mode, ports=None):
-        self.nodes = nodes  # ["n1", "n2", "n3"]
+        self.nodes = nodes  # ["n1", "n2", "n3"], or ["m", "s1", "s2"] (classic HA)
         self.mode = mode  # netns | loopback | attach (ports: who -> the port that receives)
         self.ports = ports or {}
         self.rules = {}  # key -> list of rules
         self.tables = set()  # where an nft table exists: namespace names or "root"
 
+    def index(self, who):
+        """The node's host number: n<k> -> k, and in the classic HA layout m -> 1, s<k> -> k+1."""
+        if who == "ns":
+            return 10
+        if who == "m":
+            return 1
+        return int(who[1:]) + (1 if who.startswith("s") else 0)
+
     def ip(self, who):
         if who == "client":
             return HOST_IP if self.mode == "netns" else "127.0.0.1"
-        idx = 10 if who == "ns" else int(who[1:])
+        idx = self.index(who)
         return "%s.%d" % (SUBNET, idx) if self.mode == "netns" else "127.0.0.%d" % (10 + idx)
 
     def netns(self, who):
         return "rmqj-" + who
 
     def uid(self, who):
-        return 0 if who == "client" else LOOPBACK_UID_BASE + (10 if who == "ns" else int(who[1:]))
+        return 0 if who == "client" else LOOPBACK_UID_BASE + self.index(who)
 
     def setup(self):
         if self.mode == "netns":
@@ -454,11 +462,13 @@ class Cluster:
         return None if p is None else p.poll()
 
     # ---- status (through the workload binary: RAFT_STATUS 20010 to each node) ----
+    status_flags = []  # the classic HA layout asks HA_STATUS (--ha)
+
     def status(self, timeout=8):
         nodes = ",".join("%s=%s" % (n, self.broker_addr(n)) for n in self.nodes)
         try:
-            r = sh([self.workload_bin, "status", "--nodes=" + nodes, "--namesrv=" + self.namesrv_addr()],
-                   check=False, timeout=timeout)
+            r = sh([self.workload_bin, "status", "--nodes=" + nodes, "--namesrv=" + self.namesrv_addr()] +
+                   list(getattr(self, "status_flags", [])), check=False, timeout=timeout)
         except subprocess.TimeoutExpired:
             return {}
         out = {}
@@ -488,6 +498,93 @@ class Cluster:
                 return lead
             time.sleep(0.3)
         return None
+
+
+class HaCluster(Cluster):
+    """Classic master/slave (broker/ha/README.md): one namesrv, the master "m" (brokerId 0,
+    SYNC_MASTER or ASYNC_MASTER) and the slaves "s1".. (brokerId 1.., SLAVE) of the group HaNode00,
+    on the local CommitLog (enableDLegerCommitLog=false). The slaves learn the master's HA address
+    from the NameServer's register answer (no haMasterAddress). No failover: the master is the
+    only node that takes sends, and it is always "m"."""
+
+    status_flags = ["--ha"]
+    BROKER_NAME = "HaNode00"
+    CLUSTER_NAME = "HaCluster"
+    HA_PORT = BROKER_PORT + 1
+
+    def __init__(self, bin_dir, run_dir, net, role, flush, log):
+        super().__init__(bin_dir, run_dir, net, flush, log)
+        self.role = role  # SYNC_MASTER | ASYNC_MASTER
+        self.master = net.nodes[0]
+        self.slaves = list(net.nodes[1:])
+
+    def broker_id(self, n):
+        return 0 if n == self.master else self.slaves.index(n) + 1
+
+    def write_configs(self):
+        os.makedirs(self.node_dir("ns"), exist_ok=True)
+        with open(os.path.join(self.node_dir("ns"), "namesrv.conf"), "w") as f:
+            f.write("listenPort=%d\nbindAddress=%s\nmetricsPort=-1\n" % (NAMESRV_PORT, self.net.ip("ns")))
+        for n in self.nodes:
+            os.makedirs(self.data_dir(n), exist_ok=True)
+            master = n == self.master
+            lines = [
+                "brokerClusterName=%s" % self.CLUSTER_NAME,
+                "brokerName=%s" % self.BROKER_NAME,
+                "brokerId=%d" % self.broker_id(n),
+                "brokerRole=%s" % (self.role if master else "SLAVE"),
+                "enableDLegerCommitLog=false",
+                "listenPort=%d" % BROKER_PORT,
+                "metricsPort=-1",
+                "namesrvAddr=%s" % self.namesrv_addr(),
+                "brokerIP1=%s" % self.net.ip(n),
+                "bindAddress=%s" % self.net.ip(n),
+                "storePathRootDir=%s" % self.data_dir(n),
+                "flushDiskType=%s" % ("SYNC_FLUSH" if self.flush == "sync" else "ASYNC_FLUSH"),
+                # A SYNC_MASTER answers FLUSH_SLAVE_TIMEOUT (12) after syncFlushTimeout: shorter
+                # than the workload's 3 s send timeout, or the client would only see timeouts.
+                "syncFlushTimeout=2000",
+                # A silent peer (paused, partitioned) is dropped within a 5 s fault, and an idle
+                # master's heartbeat comes often enough for that (defaults 20 s and 5 s).
+                "haHousekeepingInterval=4000",
+                "haSendHeartbeatInterval=1000",
+                "mappedFileSizeCommitLog=131072",
+                "mappedFileSizeConsumeQueue=81920",
+                "maxHashSlotNum=4096",
+                "maxIndexNum=16384",
+                "maxMessageSize=65536",
+                "registerNameServerPeriod=5000",
+                "defaultTopicQueueNums=4",
+            ]
+            if master:
+                lines.append("haListenPort=%d" % self.HA_PORT)
+            with open(os.path.join(self.node_dir(n), "broker.conf"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+
+    def leader(self, status=None):
+        """The master when it answers HA_STATUS as a master (and is not paused), else None."""
+        status = status if status is not None else self.status()
+        s = status.get(self.master)
+        if s and "error" not in s and s.get("role") in ("SYNC_MASTER", "ASYNC_MASTER") and \
+                self.master not in self.paused and self.alive(self.master):
+            return self.master
+        return None
+
+    def caught_up(self, status):
+        """Every slave streams with no lag, holds the master's log end, and every node has
+        dispatched its whole log into the consume queues."""
+        m = status.get(self.master)
+        if not m or "error" in m or m.get("dispatchBehindBytes", 1) != 0:
+            return False
+        streaming = {s.get("brokerId"): s for s in m.get("slaves", [])}
+        for n in self.slaves:
+            st = status.get(n)
+            acked = streaming.get(self.broker_id(n))
+            if not st or "error" in st or acked is None or acked.get("lagBytes", 1) != 0:
+                return False
+            if st.get("maxOffset") != m.get("maxOffset") or st.get("dispatchBehindBytes", 1) != 0:
+                return False
+        return True
 
 
 # ---- a cluster started by scripts/cluster ----------------------------------------------------------

@@ -225,6 +225,128 @@ class DiskFull(Fault):
         self.h.ensure_started(self.targets[0])
 
 
+# ---- classic master/slave (the ha profile) ----------------------------------------------------
+
+
+def _slave(h):
+    live = [n for n in h.cluster.slaves if h.cluster.alive(n) and n not in h.cluster.paused]
+    return h.rng.choice(live or h.cluster.slaves)
+
+
+class KillMaster(Fault):
+    """kill -9 the master (no failover: sends fail until it is back); while it is down, the
+    harness drains every slave (`drain_slaves`): what a SYNC_MASTER acknowledged must be there."""
+
+    name = "kill-master"
+    drain_slaves = True
+
+    def start(self):
+        self.targets = [self.h.cluster.master]
+        self.h.cluster.kill9(self.targets[0])
+
+    def heal(self):
+        self.h.ensure_started(self.targets[0])
+
+
+class PauseMaster(Fault):
+    name = "pause-master"
+
+    def start(self):
+        self.targets = [self.h.cluster.master]
+        self.h.cluster.signal(self.targets[0], signal.SIGSTOP)
+
+    def heal(self):
+        self.h.cluster.signal(self.targets[0], signal.SIGCONT)
+
+
+class KillSlave(Fault):
+    name = "kill-slave"
+
+    def start(self):
+        n = _slave(self.h)
+        self.targets = [n]
+        self.h.cluster.kill9(n)
+
+    def heal(self):
+        self.h.ensure_started(self.targets[0])
+
+
+class PauseSlave(Fault):
+    """SIGSTOP a slave: its HA connection stays open but silent (a SYNC_MASTER's sends wait
+    syncFlushTimeout, then FLUSH_SLAVE_TIMEOUT 12; once the master drops it, SLAVE_NOT_AVAILABLE 11)."""
+
+    name = "pause-slave"
+
+    def start(self):
+        n = _slave(self.h)
+        self.targets = [n]
+        self.h.cluster.signal(n, signal.SIGSTOP)
+
+    def heal(self):
+        self.h.cluster.signal(self.targets[0], signal.SIGCONT)
+
+
+class PartitionMaster(NetFault):
+    """nft drops everything between the master and every slave, both ways (clients and the
+    namesrv still reach all of them)."""
+
+    name = "partition-master"
+
+    def rules(self):
+        m = self.h.cluster.master
+        self.targets = [m] + list(self.h.cluster.slaves)
+        out = []
+        for s in self.h.cluster.slaves:
+            out += [("drop", m, s, 0), ("drop", s, m, 0)]
+        return out
+
+
+class KillMasterPartitioned(NetFault):
+    """The master loses its slaves (nft, both ways), keeps taking sends for 2 s, then is killed -9;
+    the slaves are drained while it is down. What an ASYNC_MASTER acknowledged in those 2 s is on
+    no slave (its documented risk: lost if the master's disk never comes back); a SYNC_MASTER
+    acknowledges nothing then (it answers 12, then 11)."""
+
+    name = "kill-master-partitioned"
+    kind = "process"
+    drain_slaves = True
+
+    def rules(self):
+        m = self.h.cluster.master
+        self.targets = [m] + list(self.h.cluster.slaves)
+        out = []
+        for s in self.h.cluster.slaves:
+            out += [("drop", m, s, 0), ("drop", s, m, 0)]
+        return out
+
+    def start(self):
+        super().start()
+        time.sleep(2.0)
+        self.h.cluster.kill9(self.h.cluster.master)
+
+    def heal(self):
+        super().heal()
+        self.h.ensure_started(self.h.cluster.master)
+
+
+class PartitionSlave(NetFault):
+    """nft cuts one slave from the master, both ways (with two slaves the other keeps streaming)."""
+
+    name = "partition-slave"
+
+    def rules(self):
+        m = self.h.cluster.master
+        s = _slave(self.h)
+        self.targets = [m, s]
+        return [("drop", m, s, 0), ("drop", s, m, 0)]
+
+
+# The ha profile's kinds, in the short order's pool; partition-slave equals partition-master with
+# one slave, isolate-namesrv also works here (--faults).
+HA_ALL = [KillMaster, PauseSlave, PartitionMaster, KillSlave, PauseMaster, KillMasterPartitioned]
+HA_BY_NAME = {f.name: f for f in HA_ALL + [PartitionSlave, IsolateNamesrv]}
+
+
 ALL = [
     KillLeader,
     KillFollower,

@@ -7,6 +7,7 @@
     jepsen/run.py --cleanup                       # remove what a crashed run left behind
     jepsen/run.py --check jepsen/out/<run>/sync   # only the checker, on a recorded run
     jepsen/run.py --attach run/                   # against the cluster of scripts/cluster start
+    jepsen/run.py --profile ha                    # classic master/slave: SYNC_MASTER, then ASYNC_MASTER
 
 Runs as root (network namespaces, nft, mounts). Binaries come from --bin-dir, $RMQ_BIN_DIR, or
 build/release. Each mode writes a run directory under --out-dir (history.jsonl, samples.jsonl,
@@ -41,7 +42,10 @@ PROFILES = {
     "soak": dict(modes=["sync", "async"], hold=None, quiet=None, producers=4, rate=15.0),
     # the broken build (testOnlyAckBeforeCommit=true): the checker must catch it
     "broken": dict(modes=["sync"], hold=6.0, quiet=1.5, producers=4, rate=15.0),
+    # classic master/slave: SYNC_MASTER + SYNC_FLUSH, then ASYNC_MASTER + ASYNC_FLUSH
+    "ha": dict(modes=["sync_master", "async_master"], hold=5.0, quiet=1.0, producers=4, rate=12.0),
 }
+HA_MODES = {"sync_master": ("SYNC_MASTER", "sync"), "async_master": ("ASYNC_MASTER", "async")}
 
 
 class HistoryTail:
@@ -117,6 +121,7 @@ class Harness:
         self.tail = HistoryTail(os.path.join(run_dir, "history.jsonl"))
         self.fault_seq = 0
         self.active = []
+        self.workload_extra = []
 
     # ---- logging / events ----
     def log(self, msg):
@@ -182,7 +187,7 @@ class Harness:
                 "--history=" + os.path.join(self.run_dir, "history.jsonl"),
                 "--samples=" + os.path.join(self.run_dir, "samples.jsonl"), "--nodes=" + nodes,
                 "--producers=%d" % p["producers"], "--rate=%g" % p["rate"], "--queues=4", "--pad=512",
-                "--topic=" + self.topic]
+                "--topic=" + self.topic] + self.workload_extra
         out = open(os.path.join(self.run_dir, "workload.log"), "ab")
         self.workload = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
@@ -403,6 +408,184 @@ class Harness:
         return checker.check(self.run_dir)
 
 
+class HaHarness(Harness):
+    """The ha profile: classic master/slave (cluster.HaCluster), one mode per master role. The
+    nemeses are nemesis.HA_ALL; while the master is killed every slave is drained (what a
+    SYNC_MASTER acknowledged must be there); the final drain reads every queue from the master and
+    from each slave once the slaves have caught up."""
+
+    def __init__(self, args, mode, run_dir, net_mode):
+        self.args = args
+        self.mode = mode
+        self.run_dir = run_dir
+        self.profile = PROFILES[args.profile]
+        self.rng = random.Random("%s-%s" % (args.seed, mode))
+        self.role, flush = HA_MODES[mode]
+        self.nodes = ["m"] + ["s%d" % (i + 1) for i in range(max(1, min(2, args.ha_slaves)))]
+        self.t0 = time.time()
+        os.makedirs(run_dir, exist_ok=True)
+        self.attached = False
+        self.topic = "jepsen"
+        self.net = cl.Net(self.nodes, net_mode)
+        self.fuse_ok = False
+        self.fuse_nodes = []
+        self.disk_node = self.skew_node = None
+        self.cluster = cl.HaCluster(args.bin_dir, run_dir, self.net, self.role, flush, self.log)
+        self.events = open(os.path.join(run_dir, "nemesis.jsonl"), "a")
+        self.lazyfs = {}
+        self.tmpfs = None
+        self.data_mounts = []  # a tmpfs per node (see setup)
+        self.workload = None
+        self.tail = HistoryTail(os.path.join(run_dir, "history.jsonl"))
+        self.fault_seq = 0
+        self.active = []
+        self.workload_extra = ["--ha", "--broker_name=" + cl.HaCluster.BROKER_NAME,
+                               "--cluster=" + cl.HaCluster.CLUSTER_NAME]
+
+    def fault_kinds(self):
+        if self.args.faults:
+            return [nm.HA_BY_NAME[n] for n in self.args.faults.split(",")]
+        return list(nm.HA_ALL)
+
+    def setup(self):
+        self.net.setup()
+        self.cluster.write_configs()
+        # Each node's data on its own tmpfs: the local CommitLog's retention deletes old segments
+        # early, whatever their age, when its file system is more than 85 % used
+        # (diskSpaceCleanForciblyRatio, by free blocks), and refuses writes above 90 %; the
+        # checker needs every message. kill -9 keeps a tmpfs like the page cache; fdatasync is a
+        # no-op there (no fault of this profile loses the page cache).
+        for n in self.nodes:
+            m = nm.SmallTmpfs(self.cluster.data_dir(n), 256)
+            m.mount()
+            self.data_mounts.append(m)
+        self.cluster.fix_owners()
+        self.log("net=%s, %s + SLAVE x%d, %s-flush" % (self.net.mode, self.role, len(self.cluster.slaves),
+                                                     self.cluster.flush))
+        self.cluster.start_namesrv()
+        for n in self.nodes:
+            self.ensure_started(n)
+        if self.cluster.wait_leader(60) is None:
+            raise RuntimeError("the master did not answer within 60 s (logs in %s)" % self.run_dir)
+        if not self.wait_all_answer(30):
+            raise RuntimeError("the slaves did not stream from the master within 30 s (logs in %s)" % self.run_dir)
+        self.log("master %s up, %d slave(s) streaming" % (self.cluster.master, len(self.cluster.slaves)))
+
+    def run(self):
+        res = Harness.run(self)
+        if self.role == "ASYNC_MASTER" and "unusable" not in res.counts:
+            # The same history judged by the guarantee an ASYNC_MASTER does not give: shows that
+            # the SYNC_MASTER check is not vacuous under this schedule (kill-master-partitioned).
+            as_sync = checker.check(self.run_dir, "SYNC_MASTER")
+            res.lines.append("  judged as SYNC_MASTER, this ASYNC_MASTER run has acked_not_on_slave=%d (%s)" % (
+                as_sync.counts.get("acked_not_on_slave", 0), as_sync.verdict))
+        return res
+
+    def teardown(self):
+        try:
+            Harness.teardown(self)
+        finally:
+            for n, m in zip(self.nodes, self.data_mounts):
+                if self.args.keep_data:  # the tmpfs goes with the unmount: keep a copy
+                    cl.sh(["cp", "-a", m.path, os.path.join(self.cluster.node_dir(n), "data.kept")], check=False)
+                m.unmount()
+
+    def wait_caught_up(self, timeout):
+        deadline = time.time() + timeout
+        st = {}
+        while time.time() < deadline:
+            st = self.cluster.status()
+            if self.cluster.caught_up(st):
+                return True
+            time.sleep(0.3)
+        self.log("slaves did not all catch up: %s" % {
+            n: (s.get("role"), s.get("maxOffset"), s.get("dispatchBehindBytes"), s.get("lagBytes"), s.get("error"))
+            for n, s in st.items()})
+        return False
+
+    def drain(self, n, path):
+        r = cl.sh([self.cluster.workload_bin, "drain", "--addr=" + self.cluster.broker_addr(n), "--node=" + n,
+                   "--queues=4", "--topic=" + self.topic, "--out=" + path], check=False, timeout=120)
+        if r.returncode != 0:
+            self.log("drain of %s failed: %s" % (n, r.stderr.strip()[-300:]))
+
+    def drain_slaves(self, f):
+        """While the master is down: each live slave, once it has dispatched what it holds."""
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            st = self.cluster.status()
+            live = [n for n in self.cluster.slaves if self.cluster.alive(n) and n not in self.cluster.paused]
+            if all(n in st and st[n].get("dispatchBehindBytes", 1) == 0 for n in live):
+                break
+            time.sleep(0.2)
+        for n in self.cluster.slaves:
+            if not self.cluster.alive(n) or n in self.cluster.paused:
+                continue
+            t = self.event(event="slave-drain", id=f.id, node=n, file="drain-%s-f%d.jsonl" % (n, f.id))
+            self.drain(n, os.path.join(self.run_dir, "drain-%s-f%d.jsonl" % (n, f.id)))
+            self.log("      drained %s while the master is down (%.2fs)" % (n, time.time() - t / 1000.0))
+
+    def run_short(self):
+        order = self.fault_kinds()
+        self.rng.shuffle(order)
+        hold = self.args.hold or self.profile["hold"]
+        for cls in order:
+            self.wait_all_answer()
+            f = self.start_fault(cls)
+            t_start = time.time()
+            if getattr(f, "drain_slaves", False):
+                self.drain_slaves(f)
+            time.sleep(max(0.0, hold - (time.time() - t_start)))
+            t = self.heal_fault(f)
+            self.recover(t)
+            time.sleep(self.profile["quiet"])
+
+    def wait_all_answer(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            st = self.cluster.status()
+            if all(n in st and "error" not in st[n] for n in self.nodes) and self.cluster.leader(st):
+                m = st[self.cluster.master]
+                # a SYNC_MASTER's slaves stream again (else the next fault starts degraded)
+                if len(m.get("slaves", [])) == len(self.cluster.slaves):
+                    return True
+            time.sleep(0.3)
+        return False
+
+    def final(self):
+        """Heal, restart every process (the master's restart is the heal), wait for an ack, stop the
+        workload, wait for the slaves to catch up, drain the master and every slave."""
+        for f in list(reversed(self.active)):
+            self.heal_fault(f)
+        self.log("restarting everything")
+        t = self.event(event="fault-start", id=0, fault="restart-all", targets=list(self.nodes), kind="process",
+                       lossy_nodes=0)
+        for n in reversed(self.nodes):
+            self.cluster.stop(n)
+        self.cluster.stop("ns")
+        self.cluster.start_namesrv()
+        for n in self.nodes:
+            self.ensure_started(n)
+        th = self.event(event="fault-heal", id=0, fault="restart-all", all_healed=True)
+        if self.cluster.wait_leader(60) is None:
+            self.log("the master did not answer after the restart")
+        if not self.wait_ok_after(max(t, th), 30):
+            self.log("no acknowledged send after the restart")
+        time.sleep(2)
+        self.stop_workload()
+        self.wait_caught_up(40)
+        for n in self.nodes:
+            self.drain(n, os.path.join(self.run_dir, "drain-%s.jsonl" % n))
+        info = {
+            "mode": self.mode, "profile": self.args.profile, "seed": self.args.seed, "net": self.net.mode,
+            "nodes": {n: self.cluster.broker_addr(n) for n in self.nodes}, "final_leader": self.cluster.master,
+            "layout": "ha", "role": self.role, "flush": self.cluster.flush, "master": self.cluster.master,
+            "slaves": list(self.cluster.slaves), "topic": self.topic, "broken": False,
+        }
+        with open(os.path.join(self.run_dir, "cluster.json"), "w") as f:
+            json.dump(info, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=sorted(PROFILES), default="short")
@@ -417,16 +600,30 @@ def main():
     ap.add_argument("--expect-fail", action="store_true", help="exit 0 only if the checker finds lost acks")
     ap.add_argument("--lazyfs-nodes", type=int, default=1,
                     help="nodes whose data lives on lazyfs; crash-lazyfs crashes all of them at once")
+    ap.add_argument("--ha-slaves", type=int, default=1, help="ha profile: slaves of the master (1 or 2)")
     ap.add_argument("--keep-data", action="store_true", help="keep the brokers' data directories")
     ap.add_argument("--cleanup", action="store_true", help="remove what an earlier run left, then exit")
     ap.add_argument("--check", metavar="RUN_DIR", help="run only the checker on a recorded run directory")
+    ap.add_argument("--role", choices=checker.HA_ROLES,
+                    help="with --check: judge a classic master/slave run as this master role")
     ap.add_argument("--attach", metavar="CLUSTER_DIR",
                     help="use the running cluster of `scripts/cluster start --dir CLUSTER_DIR` (e.g. run/) "
                          "instead of starting one; process and namesrv faults only")
     args = ap.parse_args()
 
     if args.check:
-        return checker.main(["checker", args.check])
+        return checker.main(["checker", args.check] + (["--role", args.role] if args.role else []))
+    modes = args.modes.split(",") if args.modes else PROFILES[args.profile]["modes"]
+    if args.profile == "ha":
+        bad = [m for m in modes if m not in HA_MODES] + [
+            k for k in (args.faults.split(",") if args.faults else []) if k not in nm.HA_BY_NAME]
+        if bad or args.attach:
+            print("jepsen: the ha profile takes modes %s and faults %s (not --attach): %s" % (
+                ",".join(HA_MODES), ",".join(nm.HA_BY_NAME), ",".join(bad) or "--attach"), file=sys.stderr)
+            return 2
+    elif any(m in HA_MODES for m in modes):
+        print("jepsen: modes %s belong to --profile ha" % ",".join(HA_MODES), file=sys.stderr)
+        return 2
     if os.geteuid() != 0:
         print("jepsen: must run as root (network namespaces, nft, mounts): skipped", file=sys.stderr)
         return 77  # ctest SKIP_RETURN_CODE
@@ -436,7 +633,6 @@ def main():
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
     args.bin_dir = os.path.abspath(args.bin_dir)
-    modes = args.modes.split(",") if args.modes else PROFILES[args.profile]["modes"]
     net_mode = args.net
     if args.attach:
         modes = [cl.AttachedCluster(ROOT, args.attach, args.bin_dir, print).flush]
@@ -459,7 +655,8 @@ def main():
     t0 = time.time()
     try:
         for mode in modes:
-            h = Harness(args, mode, os.path.join(base, mode), net_mode)
+            cls = HaHarness if args.profile == "ha" else Harness
+            h = cls(args, mode, os.path.join(base, mode), net_mode)
             results.append(h.run())
     finally:
         cl.cleanup(log=lambda m: print("jepsen: " + m))

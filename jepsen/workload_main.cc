@@ -11,6 +11,11 @@
 //           serves committed data), one line per message.
 //   status  RAFT_STATUS of each node once, one line each.
 //
+// --ha (classic master/slave, jepsen/README.md "The ha profile"): the sampler and `status` ask
+// HA_STATUS (20012) and the runtime info instead of RAFT_STATUS. A SYNC_MASTER's
+// SLAVE_NOT_AVAILABLE (11) / FLUSH_SLAVE_TIMEOUT (12) answers are recorded as "info" with their
+// code: the broker stored the message but does not know a slave holds it.
+//
 // History lines (run): {"type":"invoke|ok|fail|info","f":"send|read","process":..,"queue":..,
 // "value":..,"offset":..,"term":..,"index":..,"node":"host:port","time":<wall ms>,...}. A failed
 // send is "fail" only when the broker certainly did not store it (refused before proposing, or the
@@ -27,10 +32,12 @@
 
 #include <gflags/gflags.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,6 +62,7 @@ DEFINE_int32(sample_ms, 200, "run: sampling period per node");
 DEFINE_string(addr, "", "drain: the broker to read from");
 DEFINE_string(node, "", "drain: node id written with each line");
 DEFINE_string(out, "", "drain/status: output file (default stdout)");
+DEFINE_bool(ha, false, "run/status: classic master/slave: sample HA_STATUS, not RAFT_STATUS");
 
 namespace rmq::jepsen {
 namespace {
@@ -118,24 +126,36 @@ remoting::ClientOptions client_options(const char* name) {
   return o;
 }
 
+// The response code a broker answered a send with ("broker X answered code N: remark"), or -1
+// when it did not answer (timeout, connection, route).
+int answered_code(const Status& st) {
+  const std::string m(st.message());
+  const auto at = m.find("answered code ");
+  return at == std::string::npos ? -1 : std::atoi(m.c_str() + at + 14);
+}
+
 // "fail" when the broker certainly did not store the message, else "info".
 std::string classify(const Status& st) {
   const std::string m(st.message());
   const auto at = m.find("answered code ");
   if (at != std::string::npos) {
-    const int code = std::atoi(m.c_str() + at + 14);
+    const int code = answered_code(st);
     const auto colon = m.find(": ", at);
     const std::string remark = colon == std::string::npos ? "" : m.substr(colon + 2);
     switch (code) {
-      case 14:  // refused by the writable check (before proposing), or disk full
+      case 14:  // refused by the writable check (before proposing), or disk full, or a slave
         return remark.rfind("not the leader", 0) == 0 || remark.rfind("leader not ready", 0) == 0 ||
-                       remark.rfind("disk full", 0) == 0
+                       remark.rfind("disk full", 0) == 0 ||
+                       remark.rfind("the broker is a slave", 0) == 0
                    ? "fail"
                    : "info";  // "leadership lost before commit; the entry may still be committed"
-      case 2:                 // SYSTEM_BUSY: the executor refused it
-      case 13:                // MESSAGE_ILLEGAL
-      case 16:                // NO_PERMISSION
-      case 17:                // TOPIC_NOT_EXIST
+      case 11:  // SLAVE_NOT_AVAILABLE (SYNC_MASTER): stored on the master, not replicated
+      case 12:  // FLUSH_SLAVE_TIMEOUT: stored on the master, no slave report in syncFlushTimeout
+        return "info";
+      case 2:   // SYSTEM_BUSY: the executor refused it
+      case 13:  // MESSAGE_ILLEGAL
+      case 16:  // NO_PERMISSION
+      case 17:  // TOPIC_NOT_EXIST
         return "fail";
       default:
         return "info";
@@ -209,6 +229,9 @@ void producer_loop(int p, client::Producer& producer, LineWriter& out) {
       const std::string kind = classify(r.status());
       res.set("type", Json::string(kind));
       res.set("error", Json::string(std::string(r.status().message())));
+      if (const int code = answered_code(r.status()); code >= 0) {
+        res.set("code", Json::number(code));
+      }
       // The leader may have moved: look the route up again before the next send.
       producer.routes().invalidate(FLAGS_topic);
     }
@@ -325,6 +348,31 @@ void consumer_loop(int32_t queue, LineWriter& out) {
   client.stop();
 }
 
+// Classic master/slave: HA_STATUS. A master: its log end, the offset some slave acknowledged,
+// how many slaves stream and the largest lag; a slave: connected, lag, truncations.
+void ha_sample(client::Admin& admin, const std::string& addr, Json& j) {
+  auto st = admin.ha_status(addr);
+  if (!st.ok()) {
+    j.set("error", Json::string(std::string(st.status().message())));
+    return;
+  }
+  j.set("role", Json::string(st->get_string("role")));
+  j.set("max", Json::number(st->get_int("maxOffset")));
+  j.set("flushed", Json::number(st->get_int("flushedOffset")));
+  if (const Json* slaves = st->find("slaves"); slaves != nullptr && slaves->is_array()) {
+    int64_t lag = -1;
+    for (const auto& s : slaves->items()) lag = std::max(lag, s.get_int("lagBytes"));
+    j.set("acked", Json::number(st->get_int("ackedOffset")));
+    j.set("slaves", Json::number(static_cast<int64_t>(slaves->items().size())));
+    j.set("lag", Json::number(lag));
+    j.set("waiting", Json::number(st->get_int("waitingAppends")));
+  } else {
+    j.set("connected", Json::boolean(st->get_bool("connected")));
+    j.set("lag", Json::number(st->get_int("lagBytes", -1)));
+    j.set("truncations", Json::number(st->get_int("truncations")));
+  }
+}
+
 void sampler_loop(std::string node, std::string addr, LineWriter& out) {
   remoting::Client client(client_options("js"), common::SteadyClock::instance());
   client.start();
@@ -338,6 +386,15 @@ void sampler_loop(std::string node, std::string addr, LineWriter& out) {
     j.set("type", Json::string("sample"));
     j.set("node", Json::string(node));
     j.set("time", Json::number(wall_ms()));
+    if (FLAGS_ha) {
+      ha_sample(admin, addr, j);
+      out.write(j);
+      next += period;
+      const auto now = mono_now();
+      if (next < now) next = now;
+      std::this_thread::sleep_until(next);
+      continue;
+    }
     auto st = admin.raft_status(addr);
     if (st.ok()) {
       j.set("role", Json::string(st->get_string("role")));
@@ -487,8 +544,16 @@ int status() {
   ao.timeout = std::chrono::seconds(1);
   client::Admin admin(client, FLAGS_namesrv, ao);
   for (const auto& [node, addr] : parse_nodes(FLAGS_nodes)) {
-    auto st = admin.raft_status(addr);
+    auto st = FLAGS_ha ? admin.ha_status(addr) : admin.raft_status(addr);
     Json j = st.ok() ? *st : Json::object();
+    if (FLAGS_ha && st.ok()) {
+      // How far the broker's dispatcher (consume queues) is behind its commit log.
+      auto info = admin.broker_runtime_info(addr);
+      if (info.ok() && info->count("dispatchBehindBytes") != 0) {
+        j.set("dispatchBehindBytes",
+              Json::number(std::strtoll(info->at("dispatchBehindBytes").c_str(), nullptr, 10)));
+      }
+    }
     j.set("node", Json::string(node));
     j.set("addr", Json::string(addr));
     if (!st.ok()) j.set("error", Json::string(std::string(st.status().message())));
