@@ -281,16 +281,17 @@ void SendMessageProcessor::put(store::MessageInput m, bool batch, int32_t opaque
       } else {
         ids = store::make_msg_id(ctx_.store_host, r.physical_offset);
       }
-      resp.ext_fields.set("msgId", std::move(ids));
-      resp.ext_fields.set("queueId", std::to_string(queue_id));
-      resp.ext_fields.set("queueOffset", std::to_string(r.queue_offset));
-      resp.ext_fields.set("MSG_REGION", "DefaultRegion");
-      resp.ext_fields.set("TRACE_ON", "false");
+      // A fresh response: append, no look-up per field (this runs once per acknowledged send).
+      resp.ext_fields.append("msgId", std::move(ids));
+      resp.ext_fields.append("queueId", std::to_string(queue_id));
+      resp.ext_fields.append("queueOffset", std::to_string(r.queue_offset));
+      resp.ext_fields.append("MSG_REGION", "DefaultRegion");
+      resp.ext_fields.append("TRACE_ON", "false");
       if (r.log_index > 0) {
-        resp.ext_fields.set("raftTerm", std::to_string(r.log_term));
-        resp.ext_fields.set("raftIndex", std::to_string(r.log_index));
+        resp.ext_fields.append("raftTerm", std::to_string(r.log_term));
+        resp.ext_fields.append("raftIndex", std::to_string(r.log_index));
       }
-      resp.ext_fields.set("durability", durability(ctx_));
+      resp.ext_fields.append("durability", durability(ctx_));
       ctx_.stats.on_put(r.msg_count, r.wrote_bytes);
     } else {
       ctx_.stats.on_put_failed();
