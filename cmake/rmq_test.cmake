@@ -3,6 +3,8 @@
 # LOCK: a ctest RESOURCE_LOCK, so tests sharing it never run at the same time (e.g. the ones
 # starting a whole cluster of processes on a 2-core machine).
 # Builds one GoogleTest binary and registers each of its tests with ctest under the given labels.
+# Each label L also gets a target rmq_tests_L that builds every binary of that label, so a pass
+# over some labels builds only what it runs (scripts/test's sanitizer pass).
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
@@ -14,6 +16,12 @@ function(rmq_add_test)
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} rmq_testutil GTest::gtest GTest::gtest_main
                                           rmq_warnings)
+  foreach(label IN LISTS T_LABELS)
+    if(NOT TARGET rmq_tests_${label})
+      add_custom_target(rmq_tests_${label})
+    endif()
+    add_dependencies(rmq_tests_${label} ${T_NAME})
+  endforeach()
   set(lock_props)
   if(T_LOCK)
     set(lock_props RESOURCE_LOCK ${T_LOCK})

@@ -152,6 +152,10 @@ bool Connection::enqueue(OutFrame frame) {
     }
     return true;
   }
+  if (corked_) {  // another thread's WriteBatch holds this connection: it writes soon
+    pending_.push_back(std::move(frame));
+    return true;
+  }
   if (connected_ && !writing_ && pending_.empty()) {
     if (try_write_now(frame)) return true;
   }
@@ -188,7 +192,8 @@ bool Connection::try_write_now(OutFrame& frame) {
 void Connection::start_write() {
   {
     std::lock_guard lock(wmu_);
-    if (pending_.empty() || closed_.load()) {
+    // While corked, the WriteBatch's thread writes the queue when the batch ends.
+    if (pending_.empty() || closed_.load() || corked_) {
       writing_ = false;
       return;
     }
@@ -283,7 +288,7 @@ void Connection::flush_corked() {
 void Connection::flush_batch() {
   {
     std::lock_guard lock(wmu_);
-    if (pending_.empty() || writing_ || !connected_) return;
+    if (pending_.empty() || writing_ || !connected_ || corked_) return;
     writing_ = true;
   }
   start_write();

@@ -41,7 +41,9 @@ struct ConnectionOptions {
 // frames instead of writing each at once; the batch's destructor writes every touched connection
 // with one sendmsg (rest by the I/O thread). A thread that completes many requests in one go (the
 // Raft node answering every send a commit covered) then pays one syscall per connection, not one
-// per response. Batches nest (the outermost flushes).
+// per response. Batches nest (the outermost flushes). While a connection is corked, frames other
+// threads send on it wait in the same queue: only the batch's thread writes it until the batch
+// ends.
 class WriteBatch {
  public:
   WriteBatch();
