@@ -2,6 +2,7 @@
 
 #include "client/route.h"
 #include "common/properties.h"
+#include "remoting/protocol/body.h"
 #include "remoting/request_code.h"
 #include "remoting/response_code.h"
 
@@ -16,6 +17,7 @@ using common::Status;
 using remoting::RemotingCommand;
 using remoting::RequestCode;
 using remoting::ResponseCode;
+namespace protocol = remoting::protocol;
 
 constexpr int32_t num(RequestCode c) { return static_cast<int32_t>(c); }
 constexpr int32_t num(ResponseCode c) { return static_cast<int32_t>(c); }
@@ -129,7 +131,7 @@ Result<RemotingCommand> Admin::invoke_namesrv(const RemotingCommand& request,
 
 Result<std::vector<std::string>> Admin::resolve_masters(const std::string& target) {
   if (target.find(':') != std::string::npos) return std::vector<std::string>{target};
-  RMQ_ASSIGN_OR_RETURN(const ClusterInfo info, cluster_info());
+  RMQ_ASSIGN_OR_RETURN(const protocol::ClusterInfo info, cluster_info());
   const auto cluster = info.cluster_addr_table.find(target);
   if (cluster == info.cluster_addr_table.end()) {
     std::vector<std::string> known;
@@ -161,7 +163,7 @@ Result<std::vector<std::string>> Admin::group_masters(const std::string& group) 
   auto route = topic_route("%RETRY%" + group);
   if (route.ok() && !route->master_addrs().empty()) return route->master_addrs();
   if (!route.ok() && route.status().code() != common::Code::kNotFound) return route.status();
-  RMQ_ASSIGN_OR_RETURN(const ClusterInfo info, cluster_info());
+  RMQ_ASSIGN_OR_RETURN(const protocol::ClusterInfo info, cluster_info());
   std::vector<std::string> masters;
   for (const auto& [name, bd] : info.broker_addr_table) {
     if (const auto it = bd.broker_addrs.find(0); it != bd.broker_addrs.end()) {
@@ -196,12 +198,12 @@ Result<std::vector<std::string>> Admin::invoke_all(const std::vector<std::string
 
 // ---- NameServer ----
 
-Result<ClusterInfo> Admin::cluster_info() {
+Result<protocol::ClusterInfo> Admin::cluster_info() {
   const RemotingCommand req = make_request(RequestCode::kGetBrokerClusterInfo);
   std::string ns;
   RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke_namesrv(req, &ns));
   if (resp.code != num(ResponseCode::kSuccess)) return response_error(ns, req.code, resp);
-  auto info = parse_cluster_info(resp.body.view());
+  auto info = protocol::parse_cluster_info(resp.body.view());
   if (!info.ok()) return body_error(ns, req.code, info.status());
   return info;
 }
@@ -211,18 +213,18 @@ Result<std::vector<std::string>> Admin::topic_list() {
   std::string ns;
   RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke_namesrv(req, &ns));
   if (resp.code != num(ResponseCode::kSuccess)) return response_error(ns, req.code, resp);
-  auto topics = parse_topic_list(resp.body.view());
+  auto topics = protocol::parse_topic_list(resp.body.view());
   if (!topics.ok()) return body_error(ns, req.code, topics.status());
   return topics;
 }
 
-Result<TopicRouteData> Admin::topic_route(const std::string& topic) {
+Result<protocol::TopicRouteData> Admin::topic_route(const std::string& topic) {
   RemotingCommand req = make_request(RequestCode::kGetRouteinfoByTopic);
   req.ext_fields.set("topic", topic);
   std::string ns;
   RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke_namesrv(req, &ns));
   if (resp.code != num(ResponseCode::kSuccess)) return response_error(ns, req.code, resp);
-  auto route = parse_topic_route_data(resp.body.view());
+  auto route = protocol::parse_topic_route_data(resp.body.view());
   if (!route.ok()) return body_error(ns, req.code, route.status());
   return route;
 }
@@ -232,7 +234,7 @@ Result<TopicRouteData> Admin::topic_route(const std::string& topic) {
 Result<std::map<std::string, std::string>> Admin::broker_runtime_info(const std::string& addr) {
   const RemotingCommand req = make_request(RequestCode::kGetBrokerRuntimeInfo);
   RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke_ok(addr, req));
-  auto table = parse_kv_table(resp.body.view());
+  auto table = protocol::parse_kv_table(resp.body.view());
   if (!table.ok()) return body_error(addr, req.code, table.status());
   return table;
 }
@@ -284,18 +286,18 @@ Status Admin::transfer_leader(const std::string& addr, const std::string& target
 
 // ---- topics ----
 
-Result<TopicStatsTable> Admin::topic_stats(const std::string& topic) {
-  RMQ_ASSIGN_OR_RETURN(const TopicRouteData route, topic_route(topic));
+Result<protocol::TopicStatsTable> Admin::topic_stats(const std::string& topic) {
+  RMQ_ASSIGN_OR_RETURN(const protocol::TopicRouteData route, topic_route(topic));
   const std::vector<std::string> masters = route.master_addrs();
   if (masters.empty()) {
     return Status::unavailable("topic '" + topic + "' has no master (brokerId 0) in its route");
   }
   RemotingCommand req = make_request(RequestCode::kGetTopicStatsInfo);
   req.ext_fields.set("topic", topic);
-  TopicStatsTable merged;
+  protocol::TopicStatsTable merged;
   for (const std::string& addr : masters) {
     RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke_ok(addr, req));
-    auto table = parse_topic_stats_table(resp.body.view());
+    auto table = protocol::parse_topic_stats_table(resp.body.view());
     if (!table.ok()) return body_error(addr, req.code, table.status());
     merged.merge(*table);
   }
@@ -355,18 +357,19 @@ Result<std::vector<std::string>> Admin::delete_sub_group(const std::string& grou
   return invoke_all(masters, req, "delete subscription group '" + group + "'");
 }
 
-Result<ConsumeStats> Admin::consumer_progress(const std::string& group, const std::string& topic) {
+Result<protocol::ConsumeStats> Admin::consumer_progress(const std::string& group,
+                                                        const std::string& topic) {
   RMQ_ASSIGN_OR_RETURN(const std::vector<std::string> masters, group_masters(group));
   RemotingCommand req = make_request(RequestCode::kGetConsumeStats);
   req.ext_fields.set("consumerGroup", group);
   if (!topic.empty()) req.ext_fields.set("topic", topic);
-  ConsumeStats merged;
+  protocol::ConsumeStats merged;
   size_t answered = 0;
   for (const std::string& addr : masters) {
     RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke(addr, req));
     if (resp.code == num(ResponseCode::kSubscriptionGroupNotExist)) continue;
     if (resp.code != num(ResponseCode::kSuccess)) return response_error(addr, req.code, resp);
-    auto stats = parse_consume_stats(resp.body.view());
+    auto stats = protocol::parse_consume_stats(resp.body.view());
     if (!stats.ok()) return body_error(addr, req.code, stats.status());
     merged.consume_tps += stats->consume_tps;
     merged.offset_table.merge(stats->offset_table);
@@ -379,7 +382,7 @@ Result<ConsumeStats> Admin::consumer_progress(const std::string& group, const st
   return merged;
 }
 
-Result<ConsumerConnection> Admin::consumer_connection(const std::string& group) {
+Result<protocol::ConsumerConnection> Admin::consumer_connection(const std::string& group) {
   RMQ_ASSIGN_OR_RETURN(const std::vector<std::string> masters, group_masters(group));
   RemotingCommand req = make_request(RequestCode::kGetConsumerConnectionList);
   req.ext_fields.set("consumerGroup", group);
@@ -400,7 +403,7 @@ Result<ConsumerConnection> Admin::consumer_connection(const std::string& group) 
       failures.emplace_back(st.message());
       continue;
     }
-    auto cc = parse_consumer_connection(resp->body.view());
+    auto cc = protocol::parse_consumer_connection(resp->body.view());
     if (!cc.ok()) return body_error(addr, req.code, cc.status());
     return cc;
   }
@@ -412,10 +415,9 @@ Result<ConsumerConnection> Admin::consumer_connection(const std::string& group) 
                                        "': no broker answered: " + join(failures, "; "));
 }
 
-Result<std::map<MessageQueue, int64_t>> Admin::reset_offset_by_time(const std::string& topic,
-                                                                    const std::string& group,
-                                                                    int64_t timestamp_ms) {
-  RMQ_ASSIGN_OR_RETURN(const TopicRouteData route, topic_route(topic));
+Result<std::map<protocol::MessageQueue, int64_t>> Admin::reset_offset_by_time(
+    const std::string& topic, const std::string& group, int64_t timestamp_ms) {
+  RMQ_ASSIGN_OR_RETURN(const protocol::TopicRouteData route, topic_route(topic));
   const std::vector<std::string> masters = route.master_addrs();
   if (masters.empty()) {
     return Status::unavailable("topic '" + topic + "' has no master (brokerId 0) in its route");
@@ -425,10 +427,10 @@ Result<std::map<MessageQueue, int64_t>> Admin::reset_offset_by_time(const std::s
   req.ext_fields.set("group", group);
   req.ext_fields.set("timestamp", timestamp_ms);
   req.ext_fields.set("isForce", std::string("true"));
-  std::map<MessageQueue, int64_t> merged;
+  std::map<protocol::MessageQueue, int64_t> merged;
   for (const std::string& addr : masters) {
     RMQ_ASSIGN_OR_RETURN(const RemotingCommand resp, invoke_ok(addr, req));
-    auto offsets = parse_reset_offset_body(resp.body.view());
+    auto offsets = protocol::parse_reset_offset_body(resp.body.view());
     if (!offsets.ok()) return body_error(addr, req.code, offsets.status());
     merged.merge(*offsets);
   }
@@ -452,7 +454,7 @@ Result<MessageExt> Admin::query_msg_by_id(const std::string& msg_id) {
 
 Result<std::vector<MessageExt>> Admin::query_messages(const std::string& topic,
                                                       const std::string& key, bool unique) {
-  RMQ_ASSIGN_OR_RETURN(const TopicRouteData route, topic_route(topic));
+  RMQ_ASSIGN_OR_RETURN(const protocol::TopicRouteData route, topic_route(topic));
   const std::vector<std::string> masters = route.master_addrs();
   if (masters.empty()) {
     return Status::unavailable("topic '" + topic + "' has no master (brokerId 0) in its route");
@@ -490,7 +492,7 @@ Result<std::vector<MessageExt>> Admin::query_msg_by_unique_key(const std::string
 
 Result<std::vector<std::string>> Admin::set_broker_permission(const std::string& broker_name,
                                                               int32_t perm) {
-  RMQ_ASSIGN_OR_RETURN(const ClusterInfo info, cluster_info());
+  RMQ_ASSIGN_OR_RETURN(const protocol::ClusterInfo info, cluster_info());
   const auto bd = info.broker_addr_table.find(broker_name);
   if (bd == info.broker_addr_table.end() || bd->second.broker_addrs.empty()) {
     std::vector<std::string> known;

@@ -11,6 +11,8 @@
 #include "common/json.h"
 #include "common/result.h"
 #include "remoting/client.h"
+#include "remoting/protocol/admin_body.h"
+#include "remoting/protocol/route_data.h"
 #include "remoting/remoting_command.h"
 
 #include <chrono>
@@ -43,11 +45,12 @@ class Admin {
 
   // ---- NameServer ----
   // GET_BROKER_CLUSTER_INFO (106).
-  [[nodiscard]] common::Result<ClusterInfo> cluster_info();
+  [[nodiscard]] common::Result<remoting::protocol::ClusterInfo> cluster_info();
   // GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206).
   [[nodiscard]] common::Result<std::vector<std::string>> topic_list();
   // GET_ROUTEINFO_BY_TOPIC (105); NotFound for code 17.
-  [[nodiscard]] common::Result<TopicRouteData> topic_route(const std::string& topic);
+  [[nodiscard]] common::Result<remoting::protocol::TopicRouteData> topic_route(
+      const std::string& topic);
 
   // ---- one broker ----
   // GET_BROKER_RUNTIME_INFO (28): the KVTable.
@@ -69,7 +72,8 @@ class Admin {
 
   // ---- topics ----
   // 105, then GET_TOPIC_STATS_INFO (202) to each master of the route; merged.
-  [[nodiscard]] common::Result<TopicStatsTable> topic_stats(const std::string& topic);
+  [[nodiscard]] common::Result<remoting::protocol::TopicStatsTable> topic_stats(
+      const std::string& topic);
   // UPDATE_AND_CREATE_TOPIC (17) to `target`: an address ("host:port") or a cluster name (every
   // master of the cluster, found with 106). Returns the addresses that took the change.
   [[nodiscard]] common::Result<std::vector<std::string>> update_topic(const std::string& topic,
@@ -92,15 +96,16 @@ class Admin {
   // GET_CONSUME_STATS (208) to the masters that serve the group (the route of %RETRY%<group>, or
   // every master when that topic has no route), merged; brokers answering
   // SUBSCRIPTION_GROUP_NOT_EXIST (26) are skipped; NotFound if all do. `topic` narrows it.
-  [[nodiscard]] common::Result<ConsumeStats> consumer_progress(const std::string& group,
-                                                               const std::string& topic = "");
+  [[nodiscard]] common::Result<remoting::protocol::ConsumeStats> consumer_progress(
+      const std::string& group, const std::string& topic = "");
   // GET_CONSUMER_CONNECTION_LIST (203) to those masters until one answers; NotFound when the
   // group is not online (206).
-  [[nodiscard]] common::Result<ConsumerConnection> consumer_connection(const std::string& group);
+  [[nodiscard]] common::Result<remoting::protocol::ConsumerConnection> consumer_connection(
+      const std::string& group);
   // INVOKE_BROKER_TO_RESET_OFFSET (222; topic, group, timestamp, isForce=true) to every master of
   // the topic's route; the new offsets. timestamp_ms -1 means "to the end".
-  [[nodiscard]] common::Result<std::map<MessageQueue, int64_t>> reset_offset_by_time(
-      const std::string& topic, const std::string& group, int64_t timestamp_ms);
+  [[nodiscard]] common::Result<std::map<remoting::protocol::MessageQueue, int64_t>>
+  reset_offset_by_time(const std::string& topic, const std::string& group, int64_t timestamp_ms);
 
   // ---- messages ----
   // VIEW_MESSAGE_BY_ID (33) to the store host inside the offsetMsgId.

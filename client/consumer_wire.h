@@ -1,8 +1,8 @@
-// The consumer's wire bodies and small pure helpers, kept apart from PushConsumer's threading:
-// the HeartbeatData body (34, ali-ons style: enum names, numeric subVersion; PROTOCOL.md §5.4),
-// ConsumerListByGroupResponseBody (38), Lock/UnlockBatchRequestBody and LockBatchResponseBody
-// (41/42), the client-side tag filter with Java's String.hashCode codes, the broadcasting offset
-// file, and the client id's address. Pure functions and value types; thread-safe.
+// The consumer's small pure helpers, kept apart from PushConsumer's threading: the client-side
+// tag filter with Java's String.hashCode codes, the HeartbeatData body a consumer sends (34, via
+// remoting/protocol/heartbeat.h: enum names, numeric subVersion; PROTOCOL.md §5.4), the
+// broadcasting offset file, and the client id's address. The other consumer bodies (38, 41/42)
+// are remoting/protocol/body.h's. Pure functions and value types; thread-safe.
 #pragma once
 
 #include "client/route.h"
@@ -17,17 +17,12 @@
 
 namespace rmq::client {
 
+// The consumer options' subset of Java's enums (remoting/protocol/heartbeat.h has them all).
 enum class ConsumeFromWhere : uint8_t { kLastOffset, kFirstOffset, kTimestamp };
 enum class MessageModel : uint8_t { kClustering, kBroadcasting };
 
-// Java's names: "CONSUME_FROM_LAST_OFFSET", "CLUSTERING", ...
-std::string_view to_string(ConsumeFromWhere v);
-std::string_view to_string(MessageModel v);
-
-// Java String.hashCode() over the UTF-16 code units of a UTF-8 string (tagsCode).
-int32_t java_string_hash(std::string_view utf8);
-
-// A TAG subscription expression: "*" (or "") takes everything, else "TagA || TagB".
+// A TAG subscription expression: "*" (or "") takes everything, else "TagA || TagB". codes() are
+// common::java_string_hash of the tags.
 struct TagFilter {
   std::string sub_string = "*";
   std::set<std::string> tags;  // empty: everything
@@ -49,18 +44,8 @@ struct ConsumerHeartbeat {
   std::vector<Subscription> subscriptions;
   int64_t sub_version = 0;
 };
+// One CONSUME_PASSIVELY consumer group with TAG subscriptions, no producers.
 std::string encode_consumer_heartbeat(const ConsumerHeartbeat& hb);
-
-// {"consumerIdList":[...]}; a missing or null list is empty.
-[[nodiscard]] common::Result<std::vector<std::string>> parse_consumer_id_list(
-    std::string_view body);
-
-// {"clientId":..,"consumerGroup":..,"mqSet":[{"brokerName","queueId","topic"}],"onlyThisBroker":false}
-std::string encode_lock_batch_body(const std::string& group, const std::string& client_id,
-                                   const std::vector<QueueRef>& queues);
-// {"lockOKMQSet":[...]}
-[[nodiscard]] common::Result<std::set<QueueRef>> parse_lock_batch_response_body(
-    std::string_view body);
 
 // The broadcasting offset file: {"offsetTable":[{"brokerName","queueId","topic","offset"},...]}.
 std::string encode_offset_table(const std::map<QueueRef, int64_t>& offsets);

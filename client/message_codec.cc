@@ -1,8 +1,7 @@
 #include "client/message_codec.h"
 
 #include "common/crc32.h"
-
-#include <zlib.h>
+#include "remoting/protocol/compression.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -45,33 +44,6 @@ std::string host_string(common::ByteView ip, int32_t port) {
 // [4 or 16 address bytes][4-byte port]
 bool read_host(common::Reader& r, bool v6, common::ByteView* ip, int32_t* port) {
   return r.read_view(v6 ? 16 : 4, ip) && r.read_i32(port);
-}
-
-Result<std::string> inflate_body(common::ByteView in) {
-  z_stream zs{};
-  if (inflateInit(&zs) != Z_OK) return Status::internal("inflateInit failed");
-  zs.next_in = const_cast<Bytef*>(in.data());
-  zs.avail_in = static_cast<uInt>(in.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    if (out.size() >= kMaxInflatedBody) {
-      inflateEnd(&zs);
-      return Status::corruption("compressed message body inflates past 64 MiB");
-    }
-    const size_t used = out.size();
-    out.resize(std::min(kMaxInflatedBody, std::max<size_t>(used * 2, in.size() * 4 + 256)));
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-    zs.avail_out = static_cast<uInt>(out.size() - used);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.resize(out.size() - zs.avail_out);
-    if (rc == Z_BUF_ERROR && zs.avail_out == 0) rc = Z_OK;  // output full: grow and go on
-  }
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END) {
-    return Status::corruption("compressed message body: zlib error " + std::to_string(rc));
-  }
-  return out;
 }
 
 }  // namespace
@@ -159,7 +131,7 @@ Result<MessageExt> decode_stored_message(common::ByteView bytes, size_t* consume
     }
   }
   if ((m.sys_flag & kSysFlagCompressed) != 0 && options.body == DecodeOptions::Body::kInflate) {
-    auto inflated = inflate_body(body);
+    auto inflated = remoting::protocol::zlib_inflate(body, kMaxInflatedBody);
     if (!inflated.ok()) return inflated.status().with_context("message " + m.msg_id);
     m.body = std::move(inflated).value();
   } else {

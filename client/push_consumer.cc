@@ -5,6 +5,7 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/thread_pool.h"
+#include "remoting/protocol/body.h"
 #include "remoting/request_code.h"
 #include "remoting/request_processor.h"
 
@@ -43,11 +44,17 @@ remoting::ClientOptions client_options(size_t io_threads) {
   return o;
 }
 
-std::string body_text(const RemotingCommand& r) {
-  return std::string(reinterpret_cast<const char*>(r.body.data()), r.body.size());
-}
-
 std::string remark(const RemotingCommand& r) { return r.remark.value_or(""); }
+
+// LOCK_BATCH_MQ / UNLOCK_BATCH_MQ body (onlyThisBroker false).
+std::string lock_batch_body(const std::string& group, const std::string& client_id,
+                            const std::vector<QueueRef>& qs) {
+  remoting::protocol::LockBatchRequestBody body;
+  body.consumer_group = group;
+  body.client_id = client_id;
+  body.mq_set.insert(qs.begin(), qs.end());
+  return remoting::protocol::encode_lock_batch_request(body);
+}
 
 }  // namespace
 
@@ -387,7 +394,7 @@ Result<std::vector<std::string>> PushConsumer::consumer_ids(const std::string& a
   if (r->code != kCodeSuccess) {
     return Status::unavailable("code " + std::to_string(r->code) + ": " + remark(*r));
   }
-  return parse_consumer_id_list(body_text(*r));
+  return remoting::protocol::parse_consumer_id_list(r->body.view());
 }
 
 Result<std::vector<std::string>> PushConsumer::consumer_ids_of(const TopicRoute& route) {
@@ -619,20 +626,18 @@ void PushConsumer::lock_all() {
 Result<std::set<QueueRef>> PushConsumer::lock_batch(const std::string& addr,
                                                     const std::vector<QueueRef>& qs) {
   auto req = RemotingCommand::request(RequestCode::kLockBatchMq);
-  req.body =
-      common::Buffer(std::string_view(encode_lock_batch_body(options_.group, client_id_, qs)));
+  req.body = common::Buffer(std::string_view(lock_batch_body(options_.group, client_id_, qs)));
   RMQ_ASSIGN_OR_RETURN(auto r, client_.invoke_sync(addr, std::move(req), options_.request_timeout));
   if (r.code != kCodeSuccess) {
     return Status::unavailable("code " + std::to_string(r.code) + ": " + remark(r));
   }
-  return parse_lock_batch_response_body(body_text(r));
+  return remoting::protocol::parse_lock_batch_response(r.body.view());
 }
 
 void PushConsumer::unlock_batch(const std::string& addr, const std::vector<QueueRef>& qs) {
   if (addr.empty() || qs.empty()) return;
   auto req = RemotingCommand::request(RequestCode::kUnlockBatchMq);
-  req.body =
-      common::Buffer(std::string_view(encode_lock_batch_body(options_.group, client_id_, qs)));
+  req.body = common::Buffer(std::string_view(lock_batch_body(options_.group, client_id_, qs)));
   auto r = client_.invoke_sync(addr, std::move(req), options_.request_timeout);
   if (!r.ok() || r->code != kCodeSuccess) {
     log()->warn("{}: UNLOCK_BATCH_MQ to {} failed", client_id_, addr);

@@ -1,6 +1,6 @@
 #include "client/route.h"
 
-#include "client/admin_json.h"
+#include "remoting/protocol/route_data.h"
 #include "remoting/request_code.h"
 
 #include <algorithm>
@@ -80,7 +80,8 @@ BrokerPick TopicRoute::find_broker_for_read(
 }
 
 Result<TopicRoute> parse_topic_route(const std::string& topic, std::string_view body) {
-  RMQ_ASSIGN_OR_RETURN(TopicRouteData data, parse_topic_route_data(common::as_bytes(body)));
+  RMQ_ASSIGN_OR_RETURN(remoting::protocol::TopicRouteData data,
+                       remoting::protocol::parse_topic_route_data(common::as_bytes(body)));
   TopicRoute r;
   r.topic = topic;
   std::map<std::string, BrokerRoute> by_name;

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "remoting/client.h"
+#include "remoting/protocol/message_queue.h"
 
 #include <functional>
 #include <map>
@@ -20,12 +21,8 @@
 
 namespace rmq::client {
 
-struct QueueRef {
-  std::string topic;
-  std::string broker_name;
-  int32_t queue_id = 0;
-  friend auto operator<=>(const QueueRef&, const QueueRef&) = default;
-};
+// A queue (topic, brokerName, queueId): Java's MessageQueue, ordered like its compareTo.
+using QueueRef = remoting::protocol::MessageQueue;
 
 // A broker of a group chosen for a request.
 struct BrokerPick {

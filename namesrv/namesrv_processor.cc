@@ -5,6 +5,8 @@
 #include "namesrv/kv_config_manager.h"
 #include "namesrv/route_info_manager.h"
 #include "namesrv/route_json.h"
+#include "remoting/protocol/body.h"
+#include "remoting/protocol/route_data.h"
 
 #include <optional>
 #include <string>
@@ -170,7 +172,7 @@ RemotingCommand NamesrvProcessor::register_broker(const RemotingCommand& req,
   if (!result->ha_server_addr.empty()) resp.ext_fields.set("haServerAddr", result->ha_server_addr);
   if (!result->master_addr.empty()) resp.ext_fields.set("masterAddr", result->master_addr);
   if (auto order_conf = kv_.list(kNamespaceOrderTopicConfig)) {
-    resp.body = common::Buffer(encode_kv_table(*order_conf));
+    resp.body = common::Buffer(remoting::protocol::encode_kv_table(*order_conf));
   }
   return resp;
 }
@@ -198,22 +200,22 @@ RemotingCommand NamesrvProcessor::get_route_info(const RemotingCommand& req) {
   if (options_.order_message_enable) {
     route->order_topic_conf = kv_.get(kNamespaceOrderTopicConfig, topic);
   }
-  return success(req, encode_topic_route_data(*route));
+  return success(req, remoting::protocol::encode_topic_route_data(*route));
 }
 
 RemotingCommand NamesrvProcessor::get_cluster_info(const RemotingCommand& req) {
-  return success(req, encode_cluster_info(routes_.cluster_info()));
+  return success(req, remoting::protocol::encode_cluster_info(routes_.cluster_info()));
 }
 
 RemotingCommand NamesrvProcessor::get_all_topics(const RemotingCommand& req) {
-  return success(req, encode_topic_list(routes_.all_topics()));
+  return success(req, remoting::protocol::encode_topic_list(routes_.all_topics()));
 }
 
 RemotingCommand NamesrvProcessor::get_topics_by_cluster(const RemotingCommand& req) {
   Fields f(req);
   const std::string& cluster = f.get("cluster");
   if (f.error()) return std::move(*f.error());
-  return success(req, encode_topic_list(routes_.topics_by_cluster(cluster)));
+  return success(req, remoting::protocol::encode_topic_list(routes_.topics_by_cluster(cluster)));
 }
 
 RemotingCommand NamesrvProcessor::delete_topic(const RemotingCommand& req) {
@@ -269,7 +271,7 @@ RemotingCommand NamesrvProcessor::get_kv_list(const RemotingCommand& req) {
   if (f.error()) return std::move(*f.error());
   auto table = kv_.list(ns);
   if (!table) return error(req, ResponseCode::kQueryNotFound, "No config item, Namespace: " + ns);
-  return success(req, encode_kv_table(*table));
+  return success(req, remoting::protocol::encode_kv_table(*table));
 }
 
 }  // namespace rmq::namesrv

@@ -1,12 +1,12 @@
-// Route data of the NameServer: the value types RouteInfoManager keeps and the JSON bodies carry
-// (RocketMQ's TopicConfig, DataVersion, QueueData, BrokerData, TopicRouteData, ClusterInfo and
-// RegisterBrokerBody). Plain values with no behaviour; route_json.h turns them into bytes.
+// Route data of the NameServer: the value types RouteInfoManager keeps. QueueData, BrokerData,
+// TopicRouteData and ClusterInfo are the wire's (remoting/protocol/route_data.h, which also writes
+// them); TopicConfig, DataVersion and RegisterBrokerBody are what brokers register, read by
+// route_json.h. Plain values with no behaviour.
 #pragma once
 
+#include "remoting/protocol/route_data.h"
+
 #include <cstdint>
-#include <map>
-#include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -49,37 +49,9 @@ struct RegisterBrokerBody {
   friend bool operator==(const RegisterBrokerBody&, const RegisterBrokerBody&) = default;
 };
 
-// One broker group's queues of one topic.
-struct QueueData {
-  std::string broker_name;
-  int32_t read_queue_nums = 0;
-  int32_t write_queue_nums = 0;
-  int32_t perm = 0;
-  int32_t topic_sys_flag = 0;
-  friend bool operator==(const QueueData&, const QueueData&) = default;
-};
-
-// One broker group: brokerId -> "ip:port". Invariant: an address appears under one id only.
-struct BrokerData {
-  std::string cluster;
-  std::string broker_name;
-  std::map<int64_t, std::string> broker_addrs;
-  friend bool operator==(const BrokerData&, const BrokerData&) = default;
-};
-
-// The body of GET_ROUTEINFO_BY_TOPIC (105). Both lists are sorted by brokerName.
-struct TopicRouteData {
-  std::vector<BrokerData> broker_datas;
-  std::vector<QueueData> queue_datas;
-  std::optional<std::string> order_topic_conf;  // absent from the JSON when unset
-  friend bool operator==(const TopicRouteData&, const TopicRouteData&) = default;
-};
-
-// The body of GET_BROKER_CLUSTER_INFO (106).
-struct ClusterInfo {
-  std::map<std::string, BrokerData> broker_addr_table;              // brokerName -> data
-  std::map<std::string, std::set<std::string>> cluster_addr_table;  // cluster -> brokerNames
-  friend bool operator==(const ClusterInfo&, const ClusterInfo&) = default;
-};
+using remoting::protocol::BrokerData;
+using remoting::protocol::ClusterInfo;
+using remoting::protocol::QueueData;
+using remoting::protocol::TopicRouteData;
 
 }  // namespace rmq::namesrv

@@ -1,29 +1,17 @@
-// The NameServer's JSON bodies, written by hand so the bytes match PROTOCOL.md §4: TopicRouteData
-// (brokerAddrs with quoted integer keys, lists sorted by brokerName), ClusterInfo, TopicList and
-// KVTable; and the decoders of RegisterBrokerBody, in JSON or in Java's compressed layout
-// (RegisterBrokerBody.encode(true), used when the request's `compressed` extField is true). Pure
-// functions; thread-safe.
+// RegisterBrokerBody (REGISTER_BROKER, 103), which only the NameServer reads: the decoder, in JSON
+// or in Java's compressed layout (RegisterBrokerBody.encode(true), used when the request's
+// `compressed` extField is true), and the matching encoders for tests and tools. The bodies the
+// NameServer answers with are remoting/protocol/'s (route_data.h, body.h). Pure functions;
+// thread-safe.
 #pragma once
 
 #include "common/bytes.h"
 #include "common/result.h"
 #include "namesrv/route_data.h"
 
-#include <map>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace rmq::namesrv {
-
-// {"brokerDatas":[...],"filterServerTable":{},"queueDatas":[...]} plus "orderTopicConf" when set.
-std::string encode_topic_route_data(const TopicRouteData& route);
-// {"brokerAddrTable":{"b":{BrokerData}},"clusterAddrTable":{"C":["b"]}}
-std::string encode_cluster_info(const ClusterInfo& info);
-// {"topicList":["a","b"]}
-std::string encode_topic_list(const std::vector<std::string>& topics);
-// {"table":{"k":"v"}}
-std::string encode_kv_table(const std::map<std::string, std::string>& table);
 
 enum class BodyCompression : uint8_t {
   kNone,  // fastjson JSON: {"filterServerList":[],"topicConfigSerializeWrapper":{...}}

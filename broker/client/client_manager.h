@@ -5,9 +5,9 @@
 // of the old one does not remove it. Time comes from the injected Clock. Thread-safe (one mutex).
 #pragma once
 
-#include "broker/client/heartbeat.h"
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "remoting/protocol/heartbeat.h"
 
 #include <chrono>
 #include <cstdint>
@@ -22,6 +22,14 @@ class Connection;
 }
 
 namespace rmq::broker {
+
+// The broker keeps the heartbeat's own model (remoting/protocol/heartbeat.h).
+using remoting::protocol::ConsumeFromWhere;
+using remoting::protocol::ConsumerData;
+using remoting::protocol::ConsumeType;
+using remoting::protocol::HeartbeatData;
+using remoting::protocol::MessageModel;
+using remoting::protocol::SubscriptionData;
 
 // Who sent a heartbeat: the connection and the request header's language/version.
 struct ClientChannel {

@@ -4,9 +4,9 @@
 // injected Clock. Locks live only in memory, as in Java. Thread-safe (one mutex).
 #pragma once
 
-#include "broker/message_queue.h"
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "remoting/protocol/message_queue.h"
 
 #include <chrono>
 #include <map>
@@ -14,6 +14,8 @@
 #include <string>
 
 namespace rmq::broker {
+
+using remoting::protocol::MessageQueue;
 
 class RebalanceLockManager {
  public:

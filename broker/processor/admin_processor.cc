@@ -1,6 +1,5 @@
 #include "broker/processor/admin_processor.h"
 
-#include "broker/admin_json.h"
 #include "broker/client/client_manager.h"
 #include "broker/consumer_offset_manager.h"
 #include "broker/ha/classic_ha.h"
@@ -11,6 +10,8 @@
 #include "broker/topic_config_manager.h"
 #include "common/json.h"
 #include "common/properties.h"
+#include "remoting/protocol/admin_body.h"
+#include "remoting/protocol/body.h"
 #include "store/message_store.h"
 #include "store/meta/meta_codec.h"
 
@@ -19,6 +20,7 @@ namespace rmq::broker {
 using remoting::RemotingCommand;
 using remoting::RequestCode;
 using remoting::ResponseCode;
+namespace protocol = remoting::protocol;
 
 namespace {
 
@@ -34,6 +36,19 @@ void answer_status(remoting::Responder& responder, int32_t opaque, const common:
     responder.respond(
         reply_opaque(opaque, code(ResponseCode::kServiceNotAvailable), std::string(st.message())));
   }
+}
+
+// GET_CONSUMER_CONNECTION_LIST's view of a group (connection ids and update times are not sent).
+protocol::ConsumerConnection consumer_connection_of(const ConsumerGroupInfo& info) {
+  protocol::ConsumerConnection cc;
+  for (const ClientConnectionInfo& c : info.connections) {
+    cc.connections.push_back({c.client_id, c.client_addr, c.language, c.version});
+  }
+  cc.consume_type = protocol::to_string(info.consume_type);
+  cc.message_model = protocol::to_string(info.message_model);
+  cc.consume_from_where = protocol::to_string(info.consume_from_where);
+  cc.subscriptions = info.subscriptions;
+  return cc;
 }
 
 std::string data_version_json(const DataVersion& v) {
@@ -114,7 +129,7 @@ void AdminProcessor::process(const remoting::RequestContext&, RemotingCommand re
       return;
     case RequestCode::kGetBrokerRuntimeInfo:
       responder.respond(
-          with_body(reply(req, ResponseCode::kSuccess), encode_kv_table(runtime_info())));
+          with_body(reply(req, ResponseCode::kSuccess), protocol::encode_kv_table(runtime_info())));
       return;
     case RequestCode::kSearchOffsetByTimestamp:
     case RequestCode::kGetMaxOffset:
@@ -482,16 +497,16 @@ RemotingCommand AdminProcessor::topic_stats(const RemotingCommand& req) {
   if (f.failed()) return f.error();
   auto tc = ctx_.topics.find(topic);
   if (!tc) return reply(req, ResponseCode::kTopicNotExist, "topic[" + topic + "] not exist");
-  TopicStatsTable table;
+  protocol::TopicStatsTable table;
   const int32_t n = std::max(tc->read_queue_nums, tc->write_queue_nums);
   for (int32_t q = 0; q < n; ++q) {
-    TopicOffset o;
+    protocol::TopicOffset o;
     o.min_offset = ctx_.store.min_offset_in_queue(topic, q);
     o.max_offset = ctx_.store.max_offset_in_queue(topic, q);
     o.last_update_timestamp = last_store_time(topic, q, o.max_offset);
-    table[MessageQueue{topic, ctx_.config.broker_name, q}] = o;
+    table[protocol::MessageQueue{topic, ctx_.config.broker_name, q}] = o;
   }
-  return with_body(reply(req, ResponseCode::kSuccess), encode_topic_stats(table));
+  return with_body(reply(req, ResponseCode::kSuccess), protocol::encode_topic_stats_table(table));
 }
 
 RemotingCommand AdminProcessor::consumer_connection(const RemotingCommand& req) {
@@ -503,7 +518,8 @@ RemotingCommand AdminProcessor::consumer_connection(const RemotingCommand& req) 
     return reply(req, ResponseCode::kConsumerNotOnline,
                  "the consumer group[" + group + "] not online");
   }
-  return with_body(reply(req, ResponseCode::kSuccess), encode_consumer_connection(*info));
+  return with_body(reply(req, ResponseCode::kSuccess),
+                   protocol::encode_consumer_connection(consumer_connection_of(*info)));
 }
 
 RemotingCommand AdminProcessor::consume_stats(const RemotingCommand& req) {
@@ -520,20 +536,20 @@ RemotingCommand AdminProcessor::consume_stats(const RemotingCommand& req) {
       for (const auto& [t, sub] : info->subscriptions) topics.insert(t);
     }
   }
-  ConsumeStats stats;
+  protocol::ConsumeStats stats;
   stats.consume_tps = 0;
   for (const auto& topic : topics) {
     auto tc = ctx_.topics.find(topic);
     if (!tc) continue;
     auto committed = ctx_.offsets.offsets_of(group, topic);
     for (int32_t q = 0; q < tc->read_queue_nums; ++q) {
-      OffsetWrapper w;
+      protocol::OffsetWrapper w;
       w.broker_offset = ctx_.store.max_offset_in_queue(topic, q);
       auto it = committed.find(q);
       w.consumer_offset = it != committed.end() ? it->second : 0;
       w.pull_offset = w.consumer_offset;
       w.last_timestamp = w.consumer_offset > 0 ? last_store_time(topic, q, w.consumer_offset) : 0;
-      stats.offset_table[MessageQueue{topic, ctx_.config.broker_name, q}] = w;
+      stats.offset_table[protocol::MessageQueue{topic, ctx_.config.broker_name, q}] = w;
     }
   }
   if (stats.offset_table.empty() && !ctx_.groups.find(group)) {
@@ -654,25 +670,18 @@ void AdminProcessor::reset_offset(const RemotingCommand& req, remoting::Responde
     responder.respond(reply(req, ResponseCode::kServiceNotAvailable, ctx_.not_writable_reason()));
     return;
   }
-  // {"offsetTable":{<MQ>:offset}} with object keys, as fastjson writes ResetOffsetBody.
-  std::string body = R"({"offsetTable":{)";
   auto remaining = std::make_shared<std::atomic<int>>(tc->read_queue_nums);
   auto failed = std::make_shared<std::atomic<bool>>(false);
   const int32_t opaque = req.opaque;
   std::vector<std::pair<int32_t, int64_t>> targets;
+  std::map<protocol::MessageQueue, int64_t> reset;
   for (int32_t q = 0; q < tc->read_queue_nums; ++q) {
     const int64_t off = ts < 0 ? ctx_.store.max_offset_in_queue(topic, q)
                                : ctx_.store.offset_in_queue_by_time(topic, q, ts);
     targets.emplace_back(q, off);
-    if (q > 0) body += ',';
-    body += R"({"brokerName":)";
-    common::append_json_string(body, ctx_.config.broker_name);
-    body += R"(,"queueId":)" + std::to_string(q) + R"(,"topic":)";
-    common::append_json_string(body, topic);
-    body += "}:" + std::to_string(off);
+    reset[protocol::MessageQueue{topic, ctx_.config.broker_name, q}] = off;
   }
-  body += "}}";
-  auto shared_body = std::make_shared<std::string>(std::move(body));
+  auto shared_body = std::make_shared<std::string>(protocol::encode_reset_offset_body(reset));
   for (const auto& [q, off] : targets) {
     ctx_.offsets.commit(
         store::OffsetKey{group, topic, q}, off,

@@ -1,6 +1,5 @@
 #include "broker/processor/client_processor.h"
 
-#include "broker/admin_json.h"
 #include "broker/client/client_manager.h"
 #include "broker/client/rebalance_lock.h"
 #include "broker/consumer_offset_manager.h"
@@ -8,6 +7,8 @@
 #include "broker/subscription_group_manager.h"
 #include "broker/topic_config_manager.h"
 #include "common/logging.h"
+#include "remoting/protocol/body.h"
+#include "remoting/protocol/heartbeat.h"
 #include "store/message_store.h"
 
 namespace rmq::broker {
@@ -48,7 +49,7 @@ void ClientProcessor::process(const remoting::RequestContext& rc, RemotingComman
 
 RemotingCommand ClientProcessor::heartbeat(const remoting::RequestContext& rc,
                                            const RemotingCommand& req) {
-  auto hb = parse_heartbeat(common::ByteView(req.body.data(), req.body.size()));
+  auto hb = remoting::protocol::parse_heartbeat(common::ByteView(req.body.data(), req.body.size()));
   if (!hb.ok()) {
     return reply(req, ResponseCode::kSystemError,
                  "bad heartbeat body: " + std::string(hb.status().message()));
@@ -98,7 +99,7 @@ RemotingCommand ClientProcessor::consumer_list(const RemotingCommand& req) {
     return reply(req, ResponseCode::kSystemError, "no consumer for this group, " + group);
   }
   auto resp = reply(req, ResponseCode::kSuccess);
-  resp.body = common::Buffer(std::string_view(encode_consumer_id_list(ids)));
+  resp.body = common::Buffer(std::string_view(remoting::protocol::encode_consumer_id_list(ids)));
   return resp;
 }
 
@@ -159,7 +160,8 @@ void ClientProcessor::update_offset(const RemotingCommand& req, remoting::Respon
 
 RemotingCommand ClientProcessor::lock_batch(const RemotingCommand& req, bool lock) {
   const common::ByteView body(req.body.data(), req.body.size());
-  auto r = lock ? parse_lock_batch_request(body) : parse_unlock_batch_request(body);
+  auto r = lock ? remoting::protocol::parse_lock_batch_request(body)
+                : remoting::protocol::parse_unlock_batch_request(body);
   if (!r.ok()) {
     return reply(req, ResponseCode::kSystemError,
                  "bad lock batch body: " + std::string(r.status().message()));
@@ -170,7 +172,8 @@ RemotingCommand ClientProcessor::lock_batch(const RemotingCommand& req, bool loc
   }
   auto locked = ctx_.locks.try_lock_batch(r->consumer_group, r->mq_set, r->client_id);
   auto resp = reply(req, ResponseCode::kSuccess);
-  resp.body = common::Buffer(std::string_view(encode_lock_batch_response(locked)));
+  resp.body =
+      common::Buffer(std::string_view(remoting::protocol::encode_lock_batch_response(locked)));
   return resp;
 }
 

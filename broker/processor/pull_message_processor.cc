@@ -1,13 +1,13 @@
 #include "broker/processor/pull_message_processor.h"
 
 #include "broker/client/client_manager.h"
-#include "broker/client/heartbeat.h"
 #include "broker/consumer_offset_manager.h"
 #include "broker/ha/classic_ha.h"
 #include "broker/longpolling/pull_request_hold_service.h"
 #include "broker/processor/processor_util.h"
 #include "broker/subscription_group_manager.h"
 #include "broker/topic_config_manager.h"
+#include "remoting/protocol/heartbeat.h"
 #include "store/message_store.h"
 
 #include <unistd.h>
@@ -107,7 +107,8 @@ void PullMessageProcessor::pull(std::shared_ptr<const RemotingCommand> req_ptr,
   std::optional<SubscriptionData> registered;
   if ((sys_flag & kFlagSubscription) == 0)
     registered = ctx_.clients.find_subscription(group, topic);
-  sub = registered ? *registered : parse_subscription(topic, sub_string.value_or("*"));
+  sub = registered ? *registered
+                   : remoting::protocol::parse_subscription(topic, sub_string.value_or("*"));
   if (offset < 0) {
     fail(ResponseCode::kPullOffsetMoved, "illegal queue offset " + std::to_string(offset));
     return;

@@ -32,7 +32,7 @@ ConsumerData consumer(const std::string& group,
   cd.group = group;
   cd.consume_from_where = ConsumeFromWhere::kConsumeFromFirstOffset;
   for (const auto& [topic, expr] : subs) {
-    SubscriptionData sd = parse_subscription(topic, expr);
+    SubscriptionData sd = remoting::protocol::parse_subscription(topic, expr);
     sd.sub_version = sub_version;
     cd.subscriptions.push_back(sd);
   }

@@ -1,5 +1,6 @@
 #include "client/consumer_wire.h"
 
+#include "common/java_hash.h"
 #include "common/json.h"
 
 #include <gtest/gtest.h>
@@ -8,15 +9,6 @@ namespace rmq::client {
 namespace {
 
 using common::Json;
-
-TEST(JavaStringHash, MatchesJavaForAsciiAndNonAscii) {
-  EXPECT_EQ(java_string_hash(""), 0);
-  EXPECT_EQ(java_string_hash("TagA"), 2598919);  // "TagA".hashCode()
-  EXPECT_EQ(java_string_hash("hello"), 99162322);
-  // "é" is U+00E9 (one UTF-16 unit); "😀" is a surrogate pair D83D DE00.
-  EXPECT_EQ(java_string_hash("\xC3\xA9"), 0xE9);
-  EXPECT_EQ(java_string_hash("\xF0\x9F\x98\x80"), 0xD83D * 31 + 0xDE00);
-}
 
 TEST(TagFilter, ParsesStarAndTagLists) {
   EXPECT_TRUE(TagFilter::parse("*").all());
@@ -27,7 +19,8 @@ TEST(TagFilter, ParsesStarAndTagLists) {
   EXPECT_TRUE(f.matches("TagA"));
   EXPECT_FALSE(f.matches("TagC"));
   EXPECT_FALSE(f.matches(""));
-  EXPECT_EQ(f.codes(), (std::set<int32_t>{java_string_hash("TagA"), java_string_hash("TagB")}));
+  EXPECT_EQ(f.codes(), (std::set<int32_t>{common::java_string_hash("TagA"),
+                                          common::java_string_hash("TagB")}));
 }
 
 TEST(ConsumerHeartbeat, UsesJavaEnumNamesAndNumericSubVersion) {
@@ -56,31 +49,16 @@ TEST(ConsumerHeartbeat, UsesJavaEnumNamesAndNumericSubVersion) {
   EXPECT_EQ(subs[0].get_int("subVersion"), 1700000000000);
   EXPECT_EQ(subs[1].get_string("subString"), "*");
   EXPECT_EQ(subs[1].find("tagsSet")->size(), 0u);
-}
-
-TEST(ConsumerIdList, ParsesAndRejects) {
-  auto ids = parse_consumer_id_list(R"({"consumerIdList":["b","a"]})");
-  ASSERT_TRUE(ids.ok());
-  EXPECT_EQ(*ids, (std::vector<std::string>{"b", "a"}));
-  EXPECT_TRUE(parse_consumer_id_list("{}")->empty());
-  EXPECT_FALSE(parse_consumer_id_list(R"({"consumerIdList":[1]})").ok());
-  EXPECT_FALSE(parse_consumer_id_list("[").ok());
-}
-
-TEST(LockBatch, BodyAndResponseRoundTrip) {
-  const std::vector<QueueRef> qs = {{"T", "broker-a", 0}, {"T", "broker-a", 3}};
-  auto body = Json::parse(encode_lock_batch_body("G", "c1", qs));
-  ASSERT_TRUE(body.ok());
-  EXPECT_EQ(body->get_string("consumerGroup"), "G");
-  EXPECT_EQ(body->get_string("clientId"), "c1");
-  EXPECT_FALSE(body->get_bool("onlyThisBroker", true));
-  ASSERT_EQ(body->find("mqSet")->size(), 2u);
-  auto locked = parse_lock_batch_response_body(
-      R"({"lockOKMQSet":[{"brokerName":"broker-a","queueId":3,"topic":"T"}]})");
-  ASSERT_TRUE(locked.ok()) << locked.status().to_string();
-  EXPECT_EQ(*locked, (std::set<QueueRef>{{"T", "broker-a", 3}}));
-  EXPECT_TRUE(parse_lock_batch_response_body("{}")->empty());
-  EXPECT_FALSE(parse_lock_batch_response_body(R"({"lockOKMQSet":[{"brokerName":"b"}]})").ok());
+  // The whole body, byte for byte (ali-ons' layout: fastjson member order).
+  EXPECT_EQ(encode_consumer_heartbeat(hb),
+            R"({"clientID":"10.0.0.1@42#0","consumerDataSet":[{"consumeFromWhere":)"
+            R"("CONSUME_FROM_FIRST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"G",)"
+            R"("messageModel":"BROADCASTING","subscriptionDataSet":[{"classFilterMode":false,)"
+            R"("codeSet":[2598919,2598920],"expressionType":"TAG","subString":"TagA || TagB",)"
+            R"("subVersion":1700000000000,"tagsSet":["TagA","TagB"],"topic":"T"},)"
+            R"({"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*",)"
+            R"("subVersion":1700000000000,"tagsSet":[],"topic":"%RETRY%G"}],"unitMode":false}],)"
+            R"("producerDataSet":[]})");
 }
 
 TEST(OffsetTable, RoundTripsAndRejectsGarbage) {

@@ -1,7 +1,6 @@
 #include "namesrv/route_json.h"
 
 #include "common/bytes.h"
-#include "common/json.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -13,65 +12,6 @@ namespace rmq::namesrv {
 namespace {
 
 using common::Code;
-
-BrokerData broker(std::string name, std::map<int64_t, std::string> addrs,
-                  std::string cluster = "DefaultCluster") {
-  return BrokerData{std::move(cluster), std::move(name), std::move(addrs)};
-}
-
-TEST(RouteJsonTest, TopicRouteDataGolden) {
-  TopicRouteData route;
-  route.broker_datas = {broker("broker-b", {{0, "10.0.0.3:10911"}}),
-                        broker("broker-a", {{1, "10.0.0.2:10911"}, {0, "10.0.0.1:10911"}})};
-  route.queue_datas = {QueueData{"broker-b", 8, 8, 4, 0}, QueueData{"broker-a", 4, 4, 6, 0}};
-  EXPECT_EQ(
-      encode_topic_route_data(route),
-      R"({"brokerDatas":[)"
-      R"({"brokerAddrs":{"0":"10.0.0.1:10911","1":"10.0.0.2:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"},)"
-      R"({"brokerAddrs":{"0":"10.0.0.3:10911"},"brokerName":"broker-b","cluster":"DefaultCluster"}],)"
-      R"("filterServerTable":{},)"
-      R"("queueDatas":[)"
-      R"({"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4},)"
-      R"({"brokerName":"broker-b","perm":4,"readQueueNums":8,"topicSysFlag":0,"writeQueueNums":8}]})");
-}
-
-TEST(RouteJsonTest, TopicRouteDataIsStandardJsonAndCarriesOrderTopicConf) {
-  TopicRouteData route;
-  route.broker_datas = {broker("b\"x", {{0, "h:1"}})};
-  route.queue_datas = {QueueData{"b\"x", 1, 2, 6, 1}};
-  route.order_topic_conf = "b\"x:2";
-  const std::string json = encode_topic_route_data(route);
-  EXPECT_EQ(
-      json,
-      R"({"brokerDatas":[{"brokerAddrs":{"0":"h:1"},"brokerName":"b\"x","cluster":"DefaultCluster"}],)"
-      R"("filterServerTable":{},"queueDatas":[{"brokerName":"b\"x","perm":6,"readQueueNums":1,)"
-      R"("topicSysFlag":1,"writeQueueNums":2}],"orderTopicConf":"b\"x:2"})");
-  auto parsed = common::Json::parse(json);  // strict parser: quoted keys only
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->get_string("orderTopicConf"), "b\"x:2");
-}
-
-TEST(RouteJsonTest, ClusterInfoGolden) {
-  ClusterInfo info;
-  info.broker_addr_table["broker-a"] = broker("broker-a", {{0, "10.0.0.1:10911"}}, "C");
-  info.broker_addr_table["broker-b"] = broker("broker-b", {{0, "10.0.0.2:10911"}, {2, "x:1"}}, "D");
-  info.cluster_addr_table["D"] = {"broker-b"};
-  info.cluster_addr_table["C"] = {"broker-a"};
-  EXPECT_EQ(
-      encode_cluster_info(info),
-      R"({"brokerAddrTable":{)"
-      R"("broker-a":{"brokerAddrs":{"0":"10.0.0.1:10911"},"brokerName":"broker-a","cluster":"C"},)"
-      R"("broker-b":{"brokerAddrs":{"0":"10.0.0.2:10911","2":"x:1"},"brokerName":"broker-b","cluster":"D"}},)"
-      R"("clusterAddrTable":{"C":["broker-a"],"D":["broker-b"]}})");
-  EXPECT_EQ(encode_cluster_info(ClusterInfo{}), R"({"brokerAddrTable":{},"clusterAddrTable":{}})");
-}
-
-TEST(RouteJsonTest, TopicListAndKvTableGolden) {
-  EXPECT_EQ(encode_topic_list({"a", "b"}), R"({"topicList":["a","b"]})");
-  EXPECT_EQ(encode_topic_list({}), R"({"topicList":[]})");
-  EXPECT_EQ(encode_kv_table({{"k1", "v1"}, {"k2", "a\nb"}}),
-            R"({"table":{"k1":"v1","k2":"a\nb"}})");
-}
 
 // What a Java 4.9 broker sends (fastjson, fields in alphabetical order).
 constexpr std::string_view kJavaBody =

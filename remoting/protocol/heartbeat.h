@@ -1,11 +1,14 @@
-// HeartbeatData (HEART_BEAT, code 34) and the subscription model the broker filters pulls with.
-// parse_heartbeat() accepts both client dialects of PROTOCOL.md §5.4: ali-ons (enum names, numeric
-// subVersion) and rocketmq-client-cpp (enum ordinals, string subVersion, empty arrays and
-// unitMode/classFilterMode/expressionType left out, trailing newline). Pure functions and value
-// types; thread-safe.
+// HeartbeatData (HEART_BEAT, code 34) and the subscription model (Java's remoting.protocol
+// .heartbeat package and FilterAPI): the broker reads heartbeats and filters pulls with
+// SubscriptionData, the client writes heartbeats, and ConsumerConnection (admin_body.h) carries
+// SubscriptionData back to admin tools. parse_heartbeat() accepts both client dialects of
+// PROTOCOL.md §5.4: ali-ons (enum names, numeric subVersion) and rocketmq-client-cpp (enum
+// ordinals, string subVersion, empty arrays and unitMode/classFilterMode/expressionType left out,
+// trailing newline). Pure functions and value types; thread-safe.
 #pragma once
 
 #include "common/bytes.h"
+#include "common/json.h"
 #include "common/result.h"
 
 #include <cstdint>
@@ -15,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace rmq::broker {
+namespace rmq::remoting::protocol {
 
 // Enumerators are in Java's ordinal order; cpp sends the ordinals.
 enum class ConsumeType : uint8_t { kConsumeActively = 0, kConsumePassively = 1 };
@@ -41,12 +44,13 @@ std::optional<ConsumeFromWhere> consume_from_where_from_name(std::string_view na
 inline constexpr std::string_view kSubAll = "*";
 inline constexpr std::string_view kExpressionTypeTag = "TAG";
 
+// Java SubscriptionData. codes hold common::java_string_hash of each tag.
 struct SubscriptionData {
   std::string topic;
   std::string sub_string;  // "*" subscribes to every tag
   std::string expression_type = "TAG";
   std::set<std::string> tags;
-  std::set<int32_t> codes;  // Java String.hashCode() of each tag
+  std::set<int32_t> codes;
   int64_t sub_version = 0;
   bool class_filter_mode = false;
 
@@ -64,6 +68,16 @@ struct SubscriptionData {
 // Java FilterAPI.buildSubscriptionData for TAG expressions: "" or "*" -> all (sub_string "*");
 // "TagA || TagB" -> trimmed, non-empty tags and their hash codes.
 SubscriptionData parse_subscription(std::string_view topic, std::string_view sub_string);
+
+// {"classFilterMode":..,"codeSet":[..],"expressionType":..,"subString":..,"subVersion":..,
+//  "tagsSet":[..],"topic":..}
+void append_subscription_data(std::string& out, const SubscriptionData& sd);
+// One SubscriptionData object, in either dialect: absent expressionType is "TAG"; without
+// tagsSet a TAG subscription takes its tags from subString; missing codes are computed from the
+// tags. A missing topic takes `default_topic` (the subscriptionTable key); an empty one is an
+// error.
+[[nodiscard]] common::Result<SubscriptionData> subscription_data_from_json(
+    const common::Json& v, const std::string& where, std::string_view default_topic = {});
 
 struct ConsumerData {
   std::string group;
@@ -85,13 +99,12 @@ struct HeartbeatData {
 };
 
 // Decodes a HEART_BEAT body. Absent producerDataSet/consumerDataSet/subscriptionDataSet are
-// empty; absent unitMode/classFilterMode are false, absent expressionType is "TAG". Enums are
-// names or ordinals (numbers or numeric strings); subVersion and codeSet entries are numbers or
-// numeric strings. A subscription without tagsSet takes its tags from subString (TAG only);
-// missing codes are computed from the tags. InvalidArgument naming the bad field otherwise.
+// empty; absent unitMode/classFilterMode are false. Enums are names or ordinals (numbers or
+// numeric strings); subVersion and codeSet entries are numbers or numeric strings.
+// InvalidArgument naming the bad field otherwise.
 [[nodiscard]] common::Result<HeartbeatData> parse_heartbeat(common::ByteView body);
 
-// The ali-ons style body (enum names, numeric subVersion). For tests and our own clients.
+// The ali-ons style body (enum names, numeric subVersion), as Java clients write it.
 std::string encode_heartbeat(const HeartbeatData& hb);
 
-}  // namespace rmq::broker
+}  // namespace rmq::remoting::protocol

@@ -1,14 +1,20 @@
-#include "broker/client/heartbeat.h"
+// HeartbeatData in both client dialects and the subscription model (remoting/protocol/
+// heartbeat.h). The codes are common::java_string_hash, the same function behind the store's
+// ConsumeQueue tagsCode (store::tags_hash_code), so the broker's filter matches what it stored.
+#include "remoting/protocol/heartbeat.h"
 
 #include "common/bytes.h"
-#include "store/message.h"
+#include "common/java_hash.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace rmq::broker {
+namespace rmq::remoting::protocol {
 namespace {
+
+// The ConsumeQueue's tagsCode: the 32-bit hash widened to long.
+int64_t tags_code(std::string_view tag) { return common::java_string_hash(tag); }
 
 common::Result<HeartbeatData> parse(std::string_view s) {
   return parse_heartbeat(common::as_bytes(s));
@@ -126,6 +132,26 @@ TEST(HeartbeatTest, RoundTripsThroughEncoder) {
   EXPECT_EQ(*reparsed, *hb);
 }
 
+TEST(HeartbeatTest, EncoderExactBytes) {
+  HeartbeatData hb;
+  hb.client_id = "c";
+  hb.producer_groups = {"PG"};
+  ConsumerData cd;
+  cd.group = "G";
+  SubscriptionData sd = parse_subscription("T", "TagA");
+  sd.sub_version = 7;
+  cd.subscriptions = {sd};
+  hb.consumers = {cd};
+  EXPECT_EQ(encode_heartbeat(hb),
+            R"({"clientID":"c","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET",)"
+            R"("consumeType":"CONSUME_PASSIVELY","groupName":"G","messageModel":"CLUSTERING",)"
+            R"("subscriptionDataSet":[{"classFilterMode":false,"codeSet":[2598919],)"
+            R"("expressionType":"TAG","subString":"TagA","subVersion":7,"tagsSet":["TagA"],)"
+            R"("topic":"T"}],"unitMode":false}],"producerDataSet":[{"groupName":"PG"}]})");
+  EXPECT_EQ(encode_heartbeat(HeartbeatData{"c", {}, {}}),
+            R"({"clientID":"c","consumerDataSet":[],"producerDataSet":[]})");
+}
+
 TEST(HeartbeatTest, RejectsMalformedBodies) {
   const std::string_view bad[] = {
       "",
@@ -187,15 +213,15 @@ TEST(SubscriptionTest, ParsesTagExpressions) {
   EXPECT_TRUE(sd.matches_tag("TagB"));
   EXPECT_FALSE(sd.matches_tag("TagD"));
   EXPECT_FALSE(sd.matches_tag(""));
-  EXPECT_TRUE(sd.matches_code(store::tags_hash_code("TagC")));
-  EXPECT_FALSE(sd.matches_code(store::tags_hash_code("TagD")));
+  EXPECT_TRUE(sd.matches_code(tags_code("TagC")));
+  EXPECT_FALSE(sd.matches_code(tags_code("TagD")));
   EXPECT_FALSE(sd.matches_code(0));  // a message without tag
 }
 
 TEST(SubscriptionTest, MatchesNegativeHashCodes) {
   // A tag whose Java hashCode is negative; the ConsumeQueue stores it sign-extended.
   const std::string tag = "ShippingUpdate";  // hashCode -1626778569
-  const int64_t code = store::tags_hash_code(tag);
+  const int64_t code = tags_code(tag);
   ASSERT_EQ(code, -1626778569);
   SubscriptionData sd = parse_subscription("T", tag);
   EXPECT_TRUE(sd.matches_code(code));
@@ -214,4 +240,4 @@ TEST(SubscriptionTest, NonTagExpressionsAndClassFilterPassEverything) {
 }
 
 }  // namespace
-}  // namespace rmq::broker
+}  // namespace rmq::remoting::protocol
