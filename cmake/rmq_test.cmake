@@ -1,7 +1,7 @@
 # rmq_add_test(NAME name SOURCES a.cc b.cc DEPS lib... LABELS unit|integration|jepsen|compat [TIMEOUT s]
-#              [LOCK name])
+#              [LOCK name] [FIXTURES name])
 # LOCK: a ctest RESOURCE_LOCK, so tests sharing it never run at the same time (e.g. the ones
-# starting a whole cluster of processes on a 2-core machine).
+# starting a whole cluster of processes on a 2-core machine). FIXTURES: ctest FIXTURES_REQUIRED.
 # Builds one GoogleTest binary and registers each of its tests with ctest under the given labels.
 # Each label L also gets a target rmq_tests_L that builds every binary of that label, so a pass
 # over some labels builds only what it runs (scripts/test's sanitizer pass).
@@ -9,7 +9,7 @@ find_package(GTest REQUIRED)
 include(GoogleTest)
 
 function(rmq_add_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT;LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;TIMEOUT;LOCK;FIXTURES" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
@@ -22,11 +22,14 @@ function(rmq_add_test)
     endif()
     add_dependencies(rmq_tests_${label} ${T_NAME})
   endforeach()
-  set(lock_props)
+  set(extra_props)
   if(T_LOCK)
-    set(lock_props RESOURCE_LOCK ${T_LOCK})
+    set(extra_props RESOURCE_LOCK ${T_LOCK})
+  endif()
+  if(T_FIXTURES)
+    list(APPEND extra_props FIXTURES_REQUIRED ${T_FIXTURES})
   endif()
   gtest_discover_tests(${T_NAME}
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ${lock_props}
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ${extra_props}
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "remoting/remoting_command.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
 #include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
@@ -21,14 +22,9 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <vector>
-
-#ifndef RMQ_BROKER_BIN
-#error "RMQ_BROKER_BIN must name the raftmq-broker binary"
-#endif
 
 namespace rmq::testutil {
 namespace {
@@ -44,15 +40,6 @@ const std::string kShortDelayLevels =
     "messageDelayLevel=1s 2s 3s 4s 5s 6s 7s 8s 9s 10s 11s 12s 13s 14s 15s 16s 17s 18s";
 const std::string kScriptDir = RMQ_ALIONS_DIR;
 const std::string kNode = RMQ_NODE_BIN;
-
-std::string slurp(const std::string& path, size_t max_bytes = 64 * 1024) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.size() > max_bytes) s = "...\n" + s.substr(s.size() - max_bytes);
-  return s;
-}
 
 // The JSON lines a script appended to `path` (whole lines only).
 std::vector<Json> read_events(const std::string& path) {
@@ -98,8 +85,8 @@ struct Script {
     return WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
   }
   std::string describe() const {
-    return "--- " + out + " ---\n" + slurp(out, 8 * 1024) + "\n--- " + log + " ---\n" +
-           slurp(log, 16 * 1024);
+    return "--- " + out + " ---\n" + read_tail(out, 8 * 1024) + "\n--- " + log + " ---\n" +
+           read_tail(log, 16 * 1024);
   }
 };
 
@@ -115,9 +102,7 @@ class AliOnsTest : public ::testing::Test {
 
   // Starts the namesrv and the three brokers, each broker.conf extended by `extra` lines.
   void start_cluster(std::vector<std::string> extra = {}) {
-    LocalClusterOptions o;
-    o.namesrv_bin = RMQ_NAMESRV_BIN;
-    o.broker_bin = RMQ_BROKER_BIN;
+    LocalClusterOptions o = built_cluster_options();
     o.base_dir = dir_.path() / "cluster";
     o.extra_broker_config = std::move(extra);
     cluster_ = std::make_unique<LocalCluster>(o);
@@ -142,7 +127,7 @@ class AliOnsTest : public ::testing::Test {
   std::string cluster_logs() const {
     if (!cluster_) return {};
     std::string out = "--- namesrv ---\n" + cluster_->read_log(-1, 4 * 1024) + "\n--- " +
-                      cluster_->conf_path(0) + " ---\n" + slurp(cluster_->conf_path(0));
+                      cluster_->conf_path(0) + " ---\n" + read_file(cluster_->conf_path(0));
     for (int i = 0; i < cluster_->size(); ++i) {
       out += "\n--- " + cluster_->log_path(i) + " ---\n" + cluster_->read_log(i, 12 * 1024);
     }

@@ -8,16 +8,17 @@
 #include "remoting/request_code.h"
 #include "store/message.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
 #include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
+#include "tests/testutil/wire.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <netinet/in.h>
 #include <set>
@@ -33,162 +34,62 @@ namespace {
 using namespace std::chrono_literals;
 using remoting::RemotingCommand;
 using remoting::RequestCode;
+using testutil::PullResult;
+using testutil::SendResult;
 
-struct Sent {
-  int32_t code = -1;
-  std::string remark;
-  std::string msg_id;
-  int32_t queue = -1;
-  int64_t offset = -1;
-  std::map<std::string, std::string> ext;
-};
+// QUERY_MESSAGE (12) by key over all time.
+RemotingCommand query_by_key(const std::string& topic, const std::string& key) {
+  auto req = RemotingCommand::request(RequestCode::kQueryMessage);
+  req.ext_fields.set("topic", topic);
+  req.ext_fields.set("key", key);
+  req.ext_fields.set("maxNum", 32);
+  req.ext_fields.set("beginTimestamp", 0);
+  req.ext_fields.set("endTimestamp", INT64_MAX);
+  return req;
+}
 
-struct Pulled {
-  int32_t code = -1;
-  int64_t next = 0;
-  std::vector<std::pair<store::MessageView, std::string>> msgs;  // view + its bytes owner
-  std::string remark;
-  std::vector<std::string> keys, tags, bodies, props;
-  std::vector<int64_t> offsets, phys;
-  std::vector<int32_t> reconsume;
-};
-
-class BrokerTest : public ::testing::Test {
+class BrokerTest : public testutil::ClusterFixture<BrokerTest> {
  protected:
-  void SetUp() override {
-    // Ports are picked free but may be taken by another test between picking and binding: a
-    // failed start is retried with new ports.
-    common::Status st;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      testutil::LocalClusterOptions o;
-      o.namesrv_bin = RMQ_NAMESRV_BIN;
-      o.broker_bin = RMQ_BROKER_BIN;
-      o.base_dir = dir_.path() / ("try" + std::to_string(attempt));
-      cluster_ = std::make_unique<testutil::LocalCluster>(o);
-      st = cluster_->start();
-      if (st.is_ok()) break;
-      (void)cluster_->stop_all();
-    }
-    ASSERT_TRUE(st.is_ok()) << st.to_string();
-    auto l = cluster_->wait_leader(30s);
-    ASSERT_TRUE(l.has_value());
-    leader_ = *l;
-  }
-  void TearDown() override {
-    if (cluster_) (void)cluster_->stop_all();
-  }
-
   remoting::Client& client() { return cluster_->client(); }
 
-  Sent send(const std::string& addr, const std::string& topic, const std::string& body,
-            const std::string& tags = "", const std::string& keys = "", int queue = 0,
-            const std::string& extra_props = "", int reconsume = 0, int max_reconsume = 16) {
-    auto req = RemotingCommand::request(RequestCode::kSendMessageV2);
-    req.ext_fields.set("a", "PG");
-    req.ext_fields.set("b", topic);
-    req.ext_fields.set("c", "TBW102");
-    req.ext_fields.set("d", 4);
-    req.ext_fields.set("e", queue);
-    req.ext_fields.set("f", 0);
-    req.ext_fields.set("g", 1700000000000);
-    req.ext_fields.set("h", 0);
-    std::string props = extra_props;
-    if (!tags.empty()) store::append_property(props, "TAGS", tags);
-    if (!keys.empty()) store::append_property(props, "KEYS", keys);
-    req.ext_fields.set("i", props);
-    req.ext_fields.set("j", reconsume);
-    req.ext_fields.set("k", "false");
-    req.ext_fields.set("l", max_reconsume);
-    req.body = common::Buffer(std::string_view(body));
-    Sent s;
-    auto r = client().invoke_sync(addr, std::move(req), 5s);
-    if (!r.ok()) {
-      s.remark = r.status().to_string();
-      return s;
-    }
-    s.code = r->code;
-    s.remark = r->remark.value_or("");
-    for (const auto& [k, v] : r->ext_fields.entries()) s.ext[k] = v;
-    if (r->code == 0) {
-      s.msg_id = *r->ext("msgId");
-      s.queue = static_cast<int32_t>(*r->ext_int("queueId"));
-      s.offset = *r->ext_int("queueOffset");
-    }
-    return s;
+  SendResult send(const std::string& addr, const std::string& topic, const std::string& body,
+                  const std::string& tags = "", const std::string& keys = "", int queue = 0,
+                  const std::string& extra_props = "") {
+    testutil::SendSpec m;
+    m.topic = topic;
+    m.body = body;
+    m.tags = tags;
+    m.keys = keys;
+    m.queue = queue;
+    m.properties = extra_props;
+    m.max_reconsume_times = 16;
+    return testutil::send_message(client(), addr, m);
   }
 
-  Pulled pull(const std::string& addr, const std::string& group, const std::string& topic,
-              int queue, int64_t offset, const std::string& sub = "*", int64_t suspend_ms = 0) {
-    auto req = RemotingCommand::request(RequestCode::kPullMessage);
-    req.ext_fields.set("consumerGroup", group);
-    req.ext_fields.set("topic", topic);
-    req.ext_fields.set("queueId", queue);
-    req.ext_fields.set("queueOffset", offset);
-    req.ext_fields.set("maxMsgNums", 32);
-    req.ext_fields.set("sysFlag", suspend_ms > 0 ? 2 | 4 : 4);
-    req.ext_fields.set("commitOffset", 0);
-    req.ext_fields.set("suspendTimeoutMillis", suspend_ms);
-    req.ext_fields.set("subscription", sub);
-    req.ext_fields.set("subVersion", 0);
-    Pulled p;
-    auto r = client().invoke_sync(addr, std::move(req), 30s);
-    if (!r.ok()) {
-      p.remark = r.status().to_string();
-      return p;
-    }
-    p.code = r->code;
-    p.remark = r->remark.value_or("");
-    EXPECT_NE(r->ext("nextBeginOffset"), nullptr);
-    EXPECT_NE(r->ext("minOffset"), nullptr);
-    EXPECT_NE(r->ext("maxOffset"), nullptr);
-    EXPECT_NE(r->ext("suggestWhichBrokerId"), nullptr);
-    p.next = r->ext_int("nextBeginOffset").value_or(-1);
-    common::ByteView b(r->body.data(), r->body.size());
-    while (!b.empty()) {
-      auto m = store::decode_message(b, true);
-      EXPECT_TRUE(m.ok()) << m.status().to_string();
-      if (!m.ok()) break;
-      p.keys.emplace_back(store::find_property(m->properties, "KEYS").value_or(""));
-      p.tags.emplace_back(store::find_property(m->properties, "TAGS").value_or(""));
-      p.bodies.emplace_back(reinterpret_cast<const char*>(m->body.data()), m->body.size());
-      p.props.emplace_back(m->properties);
-      p.offsets.push_back(m->queue_offset);
-      p.phys.push_back(m->physical_offset);
-      p.reconsume.push_back(m->reconsume_times);
-      b = b.subspan(static_cast<size_t>(m->total_size));
-    }
-    return p;
+  // Every pull answer carries the offsets and the suggested broker, and its messages decode.
+  static void check_pull_answer(const PullResult& r) {
+    if (r.code == -1) return;  // no answer
+    for (const char* field : {"nextBeginOffset", "minOffset", "maxOffset", "suggestWhichBrokerId"})
+      EXPECT_TRUE(r.ext.contains(field)) << field;
+    EXPECT_TRUE(r.decode_error.empty()) << r.decode_error;
+  }
+
+  PullResult pull(const std::string& addr, const std::string& group, const std::string& topic,
+                  int queue, int64_t offset, const std::string& sub = "*", int64_t suspend_ms = 0) {
+    testutil::PullSpec p{group, topic, queue, offset, sub};
+    p.sys_flag = suspend_ms > 0 ? 2 | 4 : 4;
+    p.suspend_ms = suspend_ms;
+    PullResult r = testutil::pull_message(client(), addr, p);
+    check_pull_answer(r);
+    return r;
   }
 
   // Everything in (topic, queue) from `from` on, by pulling until caught up.
-  Pulled drain(const std::string& addr, const std::string& group, const std::string& topic,
-               int queue, int64_t from = 0, const std::string& sub = "*") {
-    Pulled all;
-    int64_t off = from;
-    for (int i = 0; i < 1000; ++i) {
-      Pulled p = pull(addr, group, topic, queue, off, sub);
-      all.code = p.code;
-      if (p.code != 0 && p.code != 20) break;
-      for (size_t k = 0; k < p.keys.size(); ++k) {
-        all.keys.push_back(p.keys[k]);
-        all.tags.push_back(p.tags[k]);
-        all.bodies.push_back(p.bodies[k]);
-        all.props.push_back(p.props[k]);
-        all.offsets.push_back(p.offsets[k]);
-        all.phys.push_back(p.phys[k]);
-        all.reconsume.push_back(p.reconsume[k]);
-      }
-      off = p.next;
-    }
-    all.next = off;
-    return all;
+  PullResult drain(const std::string& addr, const std::string& group, const std::string& topic,
+                   int queue, int64_t from = 0, const std::string& sub = "*") {
+    return testutil::drain_queue(client(), addr, {group, topic, queue, from, sub}, 30s,
+                                 check_pull_answer);
   }
-
-  std::string leader_addr() { return cluster_->broker_addr(leader_); }
-
-  testutil::TempDir dir_;
-  std::unique_ptr<testutil::LocalCluster> cluster_;
-  int leader_ = 0;
 };
 
 TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
@@ -198,7 +99,7 @@ TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
   std::map<std::string, std::string> id_of;
   for (int i = 0; i < 1000; ++i) {
     const std::string key = "k-" + std::to_string(i);
-    Sent s =
+    SendResult s =
         send(addr, "T1", "body-" + std::to_string(i), i % 2 == 0 ? "TagA" : "TagB", key, i % 4);
     ASSERT_EQ(s.code, 0) << s.remark;
     EXPECT_EQ(s.ext["durability"], "majority-memory");
@@ -215,8 +116,8 @@ TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
         [&] {
           got.clear();
           for (int q = 0; q < 4; ++q) {
-            Pulled p = drain(cluster_->broker_addr(node), "G-fresh", "T1", q);
-            got.insert(p.keys.begin(), p.keys.end());
+            for (const auto& m : drain(cluster_->broker_addr(node), "G-fresh", "T1", q).msgs)
+              got.insert(m.keys);
           }
           return got.size() >= 1000;
         },
@@ -227,33 +128,21 @@ TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
   // Tag filter: only TagA comes back.
   size_t tag_a = 0;
   for (int q = 0; q < 4; ++q) {
-    Pulled p = drain(addr, "G-tag", "T1", q, 0, "TagA");
-    for (const auto& t : p.tags) EXPECT_EQ(t, "TagA");
-    tag_a += p.tags.size();
+    PullResult p = drain(addr, "G-tag", "T1", q, 0, "TagA");
+    for (const auto& m : p.msgs) EXPECT_EQ(m.tags, "TagA");
+    tag_a += p.msgs.size();
   }
   EXPECT_EQ(tag_a, 500u);
 
   // Query by key (12) and by msgId (33).
   {
-    auto req = RemotingCommand::request(RequestCode::kQueryMessage);
-    req.ext_fields.set("topic", "T1");
-    req.ext_fields.set("key", "k-77");
-    req.ext_fields.set("maxNum", 32);
-    req.ext_fields.set("beginTimestamp", 0);
-    req.ext_fields.set("endTimestamp", INT64_MAX);
-    auto r = client().invoke_sync(addr, std::move(req), 5s);
+    auto r = client().invoke_sync(addr, query_by_key("T1", "k-77"), 5s);
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->code, 0) << r->remark.value_or("");
     auto m = store::decode_message(common::ByteView(r->body.data(), r->body.size()), true);
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(store::find_property(m->properties, "KEYS").value_or(""), "k-77");
-    auto miss = RemotingCommand::request(RequestCode::kQueryMessage);
-    miss.ext_fields.set("topic", "T1");
-    miss.ext_fields.set("key", "no-such-key");
-    miss.ext_fields.set("maxNum", 32);
-    miss.ext_fields.set("beginTimestamp", 0);
-    miss.ext_fields.set("endTimestamp", INT64_MAX);
-    auto r2 = client().invoke_sync(addr, std::move(miss), 5s);
+    auto r2 = client().invoke_sync(addr, query_by_key("T1", "no-such-key"), 5s);
     ASSERT_TRUE(r2.ok());
     EXPECT_EQ(r2->code, 22);
   }
@@ -274,7 +163,7 @@ TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
   // Long polling: a pull at the end of the queue is held and answered when a message arrives.
   const int64_t end = drain(addr, "G-lp", "T1", 2).next;
   std::atomic<int64_t> answered_at{0};
-  Pulled held;
+  PullResult held;
   std::thread t([&] {
     held = pull(addr, "G-lp", "T1", 2, end, "*", 15000);
     answered_at = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -293,8 +182,8 @@ TEST_F(BrokerTest, ProduceConsumeFilterQueryAndLongPolling) {
                          1000.0;
   std::printf("long-poll wake-up %.2f ms after the send was issued\n", wake_ms);
   EXPECT_EQ(held.code, 0);
-  ASSERT_EQ(held.keys.size(), 1u);
-  EXPECT_EQ(held.keys[0], "k-wake");
+  ASSERT_EQ(held.msgs.size(), 1u);
+  EXPECT_EQ(held.msgs[0].keys, "k-wake");
   EXPECT_LT(wake_ms, 1000.0);  // far below the 15 s hold; the figure is reported above
 }
 
@@ -305,11 +194,11 @@ TEST_F(BrokerTest, DelayLevelRetryAndDlq) {
   store::append_property(props, "DELAY", "1");
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(send(addr, "TD", "delayed", "TagD", "k-delay", 0, props).code, 0);
-  Pulled p;
+  PullResult p;
   ASSERT_TRUE(testutil::eventually(
       [&] {
         p = pull(addr, "G-d", "TD", 0, 0);
-        return !p.keys.empty();
+        return !p.msgs.empty();
       },
       10s));
   const auto waited = std::chrono::steady_clock::now() - t0;
@@ -317,20 +206,20 @@ TEST_F(BrokerTest, DelayLevelRetryAndDlq) {
   std::printf("delay level 1 delivered after %lld ms\n",
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
-  EXPECT_EQ(p.keys[0], "k-delay");
-  EXPECT_FALSE(store::find_property(p.props[0], "REAL_TOPIC").has_value());
+  EXPECT_EQ(p.msgs[0].keys, "k-delay");
+  EXPECT_FALSE(store::find_property(p.msgs[0].properties, "REAL_TOPIC").has_value());
 
   // Send-back with a max of 2: two retries through %RETRY%G-r, then %DLQ%G-r.
   ASSERT_EQ(send(addr, "TD", "fails", "TagF", "k-fail", 0).code, 0);
   // Dispatch follows the commit asynchronously: the message is readable shortly after its ack.
-  Pulled orig;
+  PullResult orig;
   ASSERT_TRUE(testutil::eventually(
       [&] {
         orig = drain(addr, "G-r", "TD", 0);
-        return !orig.keys.empty() && orig.keys.back() == "k-fail";
+        return !orig.msgs.empty() && orig.msgs.back().keys == "k-fail";
       },
       10s));
-  int64_t phys = orig.phys.back();
+  int64_t phys = orig.msgs.back().phys;
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto back = RemotingCommand::request(RequestCode::kConsumerSendMsgBack);
     back.version = 121;
@@ -345,28 +234,29 @@ TEST_F(BrokerTest, DelayLevelRetryAndDlq) {
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->code, 0) << r->remark.value_or("");
     if (attempt == 2) break;
-    Pulled retry;
+    PullResult retry;
     ASSERT_TRUE(testutil::eventually(
         [&] {
           retry = drain(addr, "G-r", "%RETRY%G-r", 0);
-          return retry.keys.size() == static_cast<size_t>(attempt + 1);
+          return retry.msgs.size() == static_cast<size_t>(attempt + 1);
         },
         15s))
         << "attempt " << attempt;
-    EXPECT_EQ(retry.keys.back(), "k-fail");
-    EXPECT_EQ(retry.reconsume.back(), attempt + 1);
-    EXPECT_EQ(store::find_property(retry.props.back(), "RETRY_TOPIC").value_or(""), "TD");
-    EXPECT_EQ(store::find_property(retry.props.back(), "ORIGIN_MESSAGE_ID").value_or(""), "ORIG");
-    phys = retry.phys.back();
+    const testutil::PulledMessage& last = retry.msgs.back();
+    EXPECT_EQ(last.keys, "k-fail");
+    EXPECT_EQ(last.reconsume_times, attempt + 1);
+    EXPECT_EQ(store::find_property(last.properties, "RETRY_TOPIC").value_or(""), "TD");
+    EXPECT_EQ(store::find_property(last.properties, "ORIGIN_MESSAGE_ID").value_or(""), "ORIG");
+    phys = last.phys;
   }
-  Pulled dlq;
+  PullResult dlq;
   ASSERT_TRUE(testutil::eventually(
       [&] {
         dlq = drain(addr, "G-dlq-reader", "%DLQ%G-r", 0);
-        return !dlq.keys.empty();
+        return !dlq.msgs.empty();
       },
       10s));
-  EXPECT_EQ(dlq.keys[0], "k-fail");
+  EXPECT_EQ(dlq.msgs[0].keys, "k-fail");
 }
 
 TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
@@ -374,17 +264,12 @@ TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
   std::string addr = leader_addr();
   std::set<std::string> acked;
   for (int i = 0; i < 200; ++i) {
-    Sent s = send(addr, "TF", "b", "", "pre-" + std::to_string(i), i % 2);
+    SendResult s = send(addr, "TF", "b", "", "pre-" + std::to_string(i), i % 2);
     ASSERT_EQ(s.code, 0) << s.remark;
     acked.insert("pre-" + std::to_string(i));
   }
   // A committed consumer offset and a new topic, both acknowledged before the kill.
-  auto upd = RemotingCommand::request(RequestCode::kUpdateConsumerOffset);
-  upd.ext_fields.set("consumerGroup", "G-f");
-  upd.ext_fields.set("topic", "TF");
-  upd.ext_fields.set("queueId", 0);
-  upd.ext_fields.set("commitOffset", 57);
-  auto ur = client().invoke_sync(addr, std::move(upd), 5s);
+  auto ur = client().invoke_sync(addr, testutil::update_offset_request("G-f", "TF", 0, 57), 5s);
   ASSERT_TRUE(ur.ok());
   ASSERT_EQ(ur->code, 0);
   ASSERT_TRUE(cluster_->create_topic("TF-new", 3).is_ok());
@@ -402,7 +287,7 @@ TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
           auto m = cluster_->namesrv_master_addr();
           target = m.value_or(addr);
         }
-        Sent s = send(target, "TF", "b", "", key, i % 2);
+        SendResult s = send(target, "TF", "b", "", key, i % 2);
         if (s.code == 0) {
           std::lock_guard lock(mu);
           acked.insert(key);
@@ -440,19 +325,14 @@ TEST_F(BrokerTest, FailoverKeepsAckedMessagesOffsetsAndTopics) {
       [&] {
         got.clear();
         for (int q = 0; q < 2; ++q) {
-          Pulled p = drain(new_addr, "G-after", "TF", q);
-          got.insert(p.keys.begin(), p.keys.end());
+          for (const auto& m : drain(new_addr, "G-after", "TF", q).msgs) got.insert(m.keys);
         }
         return std::includes(got.begin(), got.end(), acked.begin(), acked.end());
       },
       10s));
   for (const auto& k : acked) EXPECT_TRUE(got.contains(k)) << "acknowledged " << k << " lost";
 
-  auto q = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
-  q.ext_fields.set("consumerGroup", "G-f");
-  q.ext_fields.set("topic", "TF");
-  q.ext_fields.set("queueId", 0);
-  auto qr = client().invoke_sync(new_addr, std::move(q), 5s);
+  auto qr = client().invoke_sync(new_addr, testutil::query_offset_request("G-f", "TF", 0), 5s);
   ASSERT_TRUE(qr.ok());
   EXPECT_EQ(qr->code, 0);
   EXPECT_EQ(qr->ext("offset") ? *qr->ext("offset") : "", "57");
@@ -465,12 +345,7 @@ TEST_F(BrokerTest, MetadataSurvivesRestartOfTheWholeGroup) {
   ASSERT_TRUE(cluster_->create_topic("TR", 2).is_ok());
   const std::string addr = leader_addr();
   ASSERT_EQ(send(addr, "TR", "x", "", "k-r", 1).code, 0);
-  auto upd = RemotingCommand::request(RequestCode::kUpdateConsumerOffset);
-  upd.ext_fields.set("consumerGroup", "G-r");
-  upd.ext_fields.set("topic", "TR");
-  upd.ext_fields.set("queueId", 1);
-  upd.ext_fields.set("commitOffset", 1);
-  auto ur = client().invoke_sync(addr, std::move(upd), 5s);
+  auto ur = client().invoke_sync(addr, testutil::update_offset_request("G-r", "TR", 1, 1), 5s);
   ASSERT_TRUE(ur.ok());
   ASSERT_EQ(ur->code, 0);
   // kill -9 every node: RocksDB is not synced in DLedger mode; the log replays what it lacks.
@@ -482,10 +357,7 @@ TEST_F(BrokerTest, MetadataSurvivesRestartOfTheWholeGroup) {
   auto l = cluster_->wait_leader(30s);
   ASSERT_TRUE(l.has_value());
   for (int node = 0; node < 3; ++node) {
-    auto q = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
-    q.ext_fields.set("consumerGroup", "G-r");
-    q.ext_fields.set("topic", "TR");
-    q.ext_fields.set("queueId", 1);
+    const auto q = testutil::query_offset_request("G-r", "TR", 1);
     std::string got;
     EXPECT_TRUE(testutil::eventually(
         [&] {
@@ -497,7 +369,7 @@ TEST_F(BrokerTest, MetadataSurvivesRestartOfTheWholeGroup) {
         << "node " << node << " offset '" << got << "'";
     // Dispatch on a follower follows the commit index it learns from the new leader.
     EXPECT_TRUE(testutil::eventually(
-        [&] { return drain(cluster_->broker_addr(node), "G-any", "TR", 1).keys.size() == 1; }, 10s))
+        [&] { return drain(cluster_->broker_addr(node), "G-any", "TR", 1).msgs.size() == 1; }, 10s))
         << "node " << node;
   }
   EXPECT_EQ(send(cluster_->broker_addr(*l), "TR", "y", "", "k-r2", 0).code, 0);
@@ -527,7 +399,7 @@ TEST_F(BrokerTest, RaftStatusAndLeadershipTransfer) {
 TEST_F(BrokerTest, BadInputGetsDocumentedErrors) {
   ASSERT_TRUE(cluster_->create_topic("TB", 1).is_ok());
   const std::string addr = leader_addr();
-  Sent ok = send(addr, "TB", "kept", "", "k-kept", 0);
+  SendResult ok = send(addr, "TB", "kept", "", "k-kept", 0);
   ASSERT_EQ(ok.code, 0);
 
   // Unknown topic whose default topic does not allow auto-creation.
@@ -550,32 +422,32 @@ TEST_F(BrokerTest, BadInputGetsDocumentedErrors) {
     EXPECT_EQ(r->code, 17);
     EXPECT_NE(r->remark.value_or("").find("not exist"), std::string::npos);
   }
-  Sent long_name = send(addr, std::string(200, 'a'), "x");
+  SendResult long_name = send(addr, std::string(200, 'a'), "x");
   EXPECT_EQ(long_name.code, 13);
   EXPECT_NE(long_name.remark.find("127"), std::string::npos) << long_name.remark;
-  Sent bad_chars = send(addr, "bad topic!", "x");
+  SendResult bad_chars = send(addr, "bad topic!", "x");
   EXPECT_EQ(bad_chars.code, 13);
   EXPECT_NE(bad_chars.remark.find("illegal"), std::string::npos) << bad_chars.remark;
-  Sent big = send(addr, "TB", std::string(4 * 1024 * 1024 + 1, 'x'));
+  SendResult big = send(addr, "TB", std::string(4 * 1024 * 1024 + 1, 'x'));
   EXPECT_EQ(big.code, 13);
   EXPECT_NE(big.remark.find("body size"), std::string::npos) << big.remark;
   std::string huge_props;
   store::append_property(huge_props, "BIG", std::string(33 * 1024, 'p'));
-  Sent props = send(addr, "TB", "x", "", "", 0, huge_props);
+  SendResult props = send(addr, "TB", "x", "", "", 0, huge_props);
   EXPECT_EQ(props.code, 13);
   EXPECT_NE(props.remark.find("properties"), std::string::npos) << props.remark;
-  Sent follower = send(cluster_->broker_addr((leader_ + 1) % 3), "TB", "x");
+  SendResult follower = send(cluster_->broker_addr((leader_ + 1) % 3), "TB", "x");
   EXPECT_EQ(follower.code, 14);
   EXPECT_NE(follower.remark.find("leader is n" + std::to_string(leader_ + 1)), std::string::npos)
       << follower.remark;
-  Pulled illegal = pull(addr, "G-b", "TB", 0, 1000);
+  PullResult illegal = pull(addr, "G-b", "TB", 0, 1000);
   EXPECT_EQ(illegal.code, 21);
   // A follower may just not have an offset yet: it never moves the consumer's offset back (found
   // by jepsen: a restarted node answered PULL_OFFSET_MOVED with nextBeginOffset 0).
-  Pulled ahead = pull(cluster_->broker_addr((leader_ + 1) % 3), "G-b", "TB", 0, 1000);
+  PullResult ahead = pull(cluster_->broker_addr((leader_ + 1) % 3), "G-b", "TB", 0, 1000);
   EXPECT_EQ(ahead.code, 19) << ahead.remark;
   EXPECT_EQ(ahead.next, 1000);
-  Pulled bad_queue = pull(addr, "G-b", "TB", 7, 0);
+  PullResult bad_queue = pull(addr, "G-b", "TB", 7, 0);
   EXPECT_EQ(bad_queue.code, 1);
   auto unknown = RemotingCommand::request(9999);
   auto ur = client().invoke_sync(addr, std::move(unknown), 5s);
@@ -583,9 +455,9 @@ TEST_F(BrokerTest, BadInputGetsDocumentedErrors) {
   EXPECT_EQ(ur->code, 3);
 
   // Nothing acknowledged was affected.
-  Pulled all = drain(addr, "G-b", "TB", 0);
-  ASSERT_EQ(all.keys.size(), 1u);
-  EXPECT_EQ(all.keys[0], "k-kept");
+  PullResult all = drain(addr, "G-b", "TB", 0);
+  ASSERT_EQ(all.msgs.size(), 1u);
+  EXPECT_EQ(all.msgs[0].keys, "k-kept");
 }
 
 }  // namespace
@@ -619,8 +491,7 @@ TEST(BrokerProcess, PortInUseAndBadConfigExitWithReasons) {
   ASSERT_TRUE(st.has_value());
   ASSERT_TRUE(WIFEXITED(*st));
   EXPECT_EQ(WEXITSTATUS(*st), 3);
-  std::ifstream in(log);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = testutil::read_file(log);
   EXPECT_NE(text.find("Address already in use"), std::string::npos) << text;
 
   pid = testutil::spawn({RMQ_BROKER_BIN, "--dLegerSelfId=n9", "--dLegerPeers=" + peers,

@@ -7,6 +7,7 @@
 // RMQ_CLI_TEST_VERBOSE=1 prints every command with its exit code and output.
 #include "common/json.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
 #include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
@@ -15,19 +16,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace rmq {
@@ -36,16 +32,9 @@ namespace {
 using namespace std::chrono_literals;
 using common::Json;
 
-struct CliResult {
-  int code = -1;  // exit code; -1 when killed (timeout) or not started
-  std::string out;
-  std::string err;
-  std::string args;
-
-  std::string describe() const {
-    return "raftmq " + args + "\nexit " + std::to_string(code) + "\n--- stdout ---\n" + out +
-           "--- stderr ---\n" + err;
-  }
+// A CLI run: exit code, stdout, stderr.
+struct CliResult : testutil::Finished {
+  // The non-empty lines of stdout.
   std::vector<std::string> lines() const {
     std::vector<std::string> v;
     std::istringstream in(out);
@@ -55,13 +44,6 @@ struct CliResult {
     return v;
   }
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
@@ -74,38 +56,9 @@ Json parse_json(const std::string& text, const std::string& what) {
   return j.ok() ? std::move(j).value() : Json();
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public testutil::SharedClusterFixture<CliTest> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = std::make_unique<testutil::TempDir>();
-    common::Status st;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      testutil::LocalClusterOptions o;
-      o.namesrv_bin = RMQ_NAMESRV_BIN;
-      o.broker_bin = RMQ_BROKER_BIN;
-      o.base_dir = dir_->path() / ("try" + std::to_string(attempt));
-      cluster_ = std::make_unique<testutil::LocalCluster>(o);
-      st = cluster_->start();
-      if (st.is_ok()) break;
-      (void)cluster_->stop_all();
-    }
-    start_status_ = st;
-  }
-  static void TearDownTestSuite() {
-    if (cluster_) (void)cluster_->stop_all();
-    cluster_.reset();
-    dir_.reset();
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(start_status_.is_ok()) << start_status_.to_string();
-    auto l = cluster_->wait_leader(30s);
-    ASSERT_TRUE(l.has_value()) << "no leader";
-    leader_ = *l;
-  }
-
   testutil::LocalCluster& cluster() { return *cluster_; }
-  std::string leader_addr() const { return cluster_->broker_addr(leader_); }
 
   // Runs the CLI with `args` (plus --namesrv=<the cluster's> unless given) and waits for it.
   CliResult cli(std::vector<std::string> args, std::chrono::milliseconds limit = 30s) {
@@ -113,43 +66,9 @@ class CliTest : public ::testing::Test {
       return a.rfind("--namesrv", 0) == 0;
     });
     if (!has_namesrv && !args.empty()) args.push_back("--namesrv=" + cluster_->namesrv_addr());
-    CliResult res;
-    for (const auto& a : args) res.args += (res.args.empty() ? "" : " ") + a;
-    const std::string out_path = dir_->file("cli.out");
-    const std::string err_path = dir_->file("cli.err");
-    std::vector<std::string> full{RMQ_CLI_BIN};
-    full.insert(full.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : full) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (o < 0 || e < 0) _exit(127);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      ::execv(argv[0], argv.data());
-      _exit(127);
-    }
-    if (pid < 0) {
-      res.err = "fork failed";
-      return res;
-    }
-    auto status = testutil::wait_exit(pid, limit);
-    if (!status) {
-      ::kill(pid, SIGKILL);
-      int ws = 0;
-      ::waitpid(pid, &ws, 0);
-      res.code = -1;
-    } else if (WIFEXITED(*status)) {
-      res.code = WEXITSTATUS(*status);
-    } else {
-      res.code = -1;
-    }
-    res.out = slurp(out_path);
-    res.err = slurp(err_path);
-    if (!status) res.err += "\n[killed after timeout]";
+    args.insert(args.begin(), RMQ_CLI_BIN);
+    CliResult res{
+        testutil::run_captured(args, dir_->file("cli.out"), dir_->file("cli.err"), limit)};
     if (std::getenv("RMQ_CLI_TEST_VERBOSE") != nullptr)
       std::fprintf(stderr, "%s\n", res.describe().c_str());
     return res;
@@ -230,16 +149,7 @@ class CliTest : public ::testing::Test {
     if (qd == nullptr || !qd->is_array() || qd->items().empty()) return -1;
     return qd->items()[0].get_int("perm", -1);
   }
-
-  static std::unique_ptr<testutil::TempDir> dir_;
-  static std::unique_ptr<testutil::LocalCluster> cluster_;
-  static common::Status start_status_;
-  int leader_ = -1;
 };
-
-std::unique_ptr<testutil::TempDir> CliTest::dir_;
-std::unique_ptr<testutil::LocalCluster> CliTest::cluster_;
-common::Status CliTest::start_status_;
 
 TEST_F(CliTest, UsageAndConnectionErrors) {
   auto r = cli({"noSuchCommand"});

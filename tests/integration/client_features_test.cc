@@ -8,6 +8,7 @@
 #include "client/pull_consumer.h"
 #include "common/clock.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
 #include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
@@ -37,30 +38,21 @@ namespace {
 using namespace std::chrono_literals;
 using common::Status;
 
+// A namesrv and a one-node DLedger group `broker_name`.
+testutil::LocalClusterOptions one_node_group(const std::string& broker_name) {
+  testutil::LocalClusterOptions o = testutil::built_cluster_options();
+  o.brokers = 1;
+  o.broker_name = broker_name;
+  return o;
+}
+
+// one_node_group(broker_name) under `base`, started.
 std::unique_ptr<testutil::LocalCluster> start_cluster(const std::filesystem::path& base,
                                                       const std::string& broker_name,
                                                       common::Status* status) {
-  std::unique_ptr<testutil::LocalCluster> c;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    testutil::LocalClusterOptions o;
-    o.namesrv_bin = RMQ_NAMESRV_BIN;
-    o.broker_bin = RMQ_BROKER_BIN;
-    o.base_dir = base / ("try" + std::to_string(attempt));
-    o.brokers = 1;
-    o.broker_name = broker_name;
-    c = std::make_unique<testutil::LocalCluster>(o);
-    *status = c->start();
-    if (status->is_ok()) break;
-    (void)c->stop_all();
-  }
-  return c;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  testutil::LocalClusterOptions o = one_node_group(broker_name);
+  o.base_dir = base;
+  return testutil::start_cluster(o, status);
 }
 
 // The value of "name=" in a summary line ("" when absent).
@@ -77,23 +69,11 @@ struct CliRun {
   std::string summary;  // the "bench: " line
 };
 
-class ClientFeaturesTest : public ::testing::Test {
+class ClientFeaturesTest : public testutil::SharedClusterFixture<ClientFeaturesTest> {
+ public:
+  static testutil::LocalClusterOptions cluster_options() { return one_node_group("broker-a"); }
+
  protected:
-  static void SetUpTestSuite() {
-    dir_ = std::make_unique<testutil::TempDir>();
-    cluster_ = start_cluster(dir_->path() / "a", "broker-a", &start_status_);
-  }
-  static void TearDownTestSuite() {
-    if (cluster_) (void)cluster_->stop_all();
-    cluster_.reset();
-    dir_.reset();
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(start_status_.is_ok()) << start_status_.to_string();
-    ASSERT_TRUE(cluster_->wait_leader(30s).has_value()) << "no leader";
-  }
-
   ProducerOptions producer_options() const {
     ProducerOptions po;
     po.namesrv = cluster_->namesrv_addr();
@@ -156,7 +136,7 @@ class ClientFeaturesTest : public ::testing::Test {
     auto status = testutil::wait_exit(pid, limit);
     if (status && WIFEXITED(*status)) run.code = WEXITSTATUS(*status);
     if (!status) ::kill(pid, SIGKILL);
-    run.output = slurp(log);
+    run.output = testutil::read_file(log);
     std::istringstream in(run.output);
     for (std::string l; std::getline(in, l);) {
       if (l.rfind("bench: ", 0) == 0) run.summary = l;
@@ -169,15 +149,8 @@ class ClientFeaturesTest : public ::testing::Test {
     return finish_cli(pid, log);
   }
 
-  static std::unique_ptr<testutil::TempDir> dir_;
-  static std::unique_ptr<testutil::LocalCluster> cluster_;
-  static common::Status start_status_;
   int runs_ = 0;
 };
-
-std::unique_ptr<testutil::TempDir> ClientFeaturesTest::dir_;
-std::unique_ptr<testutil::LocalCluster> ClientFeaturesTest::cluster_;
-common::Status ClientFeaturesTest::start_status_;
 
 TEST_F(ClientFeaturesTest, BatchSendIsReadBackOnceByThePullConsumer) {
   const std::string topic = "CfBatch";
@@ -454,8 +427,8 @@ TEST_F(ClientFeaturesTest, BenchConsumeReadsEveryMessageOnce) {
       &log);
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(testutil::eventually(
-      [&] { return slurp(log).find("[  1s] msgs/s=") != std::string::npos; }, 20s))
-      << slurp(log);
+      [&] { return testutil::read_file(log).find("[  1s] msgs/s=") != std::string::npos; }, 20s))
+      << testutil::read_file(log);
   for (int i = 0; i < 50; ++i) {
     Message m;
     m.topic = topic;

@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -23,7 +22,6 @@
 #include <ostream>
 #include <sstream>
 #include <string>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,70 +34,12 @@ using namespace std::chrono_literals;
 
 constexpr auto kExitLimit = 10s;  // a config error takes milliseconds; this only catches a hang
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A process run to its end (or killed at the limit), stdout and stderr captured apart.
-struct Finished {
-  bool timed_out = false;
-  int status = 0;  // waitpid status
-  std::string out;
-  std::string err;
-  std::chrono::milliseconds took{0};
-  std::string describe() const {
-    std::string s = timed_out ? "did not exit (killed)"
-                    : WIFEXITED(status)
-                        ? "exit " + std::to_string(WEXITSTATUS(status))
-                        : "signal " + std::to_string(WIFSIGNALED(status) ? WTERMSIG(status) : -1);
-    return s + " after " + std::to_string(took.count()) + " ms\n--- stdout ---\n" + out +
-           "--- stderr ---\n" + err;
-  }
-};
-
-// fork + exec with stdout/stderr to files; the child dies with this process.
-pid_t start(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {  // async-signal-safe calls only until exec
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int in = ::open("/dev/null", O_RDONLY);
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || o < 0 || e < 0) ::_exit(127);
-    ::dup2(in, 0);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
+using testutil::Finished;
+using testutil::read_file;
 
 Finished run(const std::vector<std::string>& args, const testutil::TempDir& dir) {
-  const std::string out = dir.file("stdout"), err = dir.file("stderr");
-  Finished r;
-  const auto t0 = std::chrono::steady_clock::now();
-  const pid_t pid = start(args, out, err);
-  EXPECT_GT(pid, 0);
-  auto st = testutil::wait_exit(pid, kExitLimit);
-  r.took =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-  if (!st) {
-    r.timed_out = true;
-    ::kill(pid, SIGKILL);
-    st = testutil::wait_exit(pid, 5s);
-  }
-  r.status = st.value_or(0);
-  r.out = slurp(out);
-  r.err = slurp(err);
+  Finished r = testutil::run_captured(args, dir.file("stdout"), dir.file("stderr"), kExitLimit);
+  EXPECT_GT(r.pid, 0);
   return r;
 }
 
@@ -362,10 +302,8 @@ TEST_P(BadConfig, ExitsAtOnceWithOneLineNamingTheKey) {
   } else {
     args.insert(args.begin(), RMQ_NAMESRV_BIN);
   }
-  std::string cmd;
-  for (const auto& a : args) cmd += a + " ";
   const Finished r = run(args, dir);
-  SCOPED_TRACE(cmd + "\n" + r.describe());
+  SCOPED_TRACE(r.describe());
 
   ASSERT_FALSE(r.timed_out) << "hung: no exit within " << kExitLimit.count() << " s";
   ASSERT_FALSE(WIFSIGNALED(r.status)) << "crashed";
@@ -400,7 +338,7 @@ class Server {
  public:
   Server(std::vector<std::string> args, const testutil::TempDir& dir)
       : out_(dir.file("server.out")), err_(dir.file("server.err")) {
-    pid_ = start(args, out_, err_);
+    pid_ = testutil::spawn_captured(args, out_, err_);
   }
   ~Server() {
     if (pid_ > 0) {
@@ -410,8 +348,8 @@ class Server {
   }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
-  std::string out() const { return slurp(out_); }
-  std::string err() const { return slurp(err_); }
+  std::string out() const { return read_file(out_); }
+  std::string err() const { return read_file(err_); }
   bool alive() const { return pid_ > 0 && !testutil::wait_exit(pid_, 0ms).has_value(); }
   // SIGTERM; the exit status (nullopt when it did not exit within 20 s).
   std::optional<int> stop() {

@@ -9,19 +9,18 @@
 #include "common/json.h"
 #include "remoting/client.h"
 #include "remoting/request_code.h"
-#include "store/message.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
 #include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
+#include "tests/testutil/wire.h"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <fstream>
-#include <iterator>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,8 +29,7 @@ namespace {
 
 // The state letter of /proc/<pid>/stat ('T' once SIGSTOP has stopped the process), '?' if unknown.
 char process_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string stat = testutil::read_file("/proc/" + std::to_string(pid) + "/stat");
   const size_t paren = stat.rfind(')');
   return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
 }
@@ -40,37 +38,21 @@ using namespace std::chrono_literals;
 using common::Json;
 using remoting::RemotingCommand;
 using remoting::RequestCode;
+using testutil::SendResult;
 
-constexpr int32_t kHaStatusCode = remoting::kRaftmqCodeBase + 12;
 constexpr int kQueues = 4;
-
-struct Sent {
-  int32_t code = -1;
-  std::string remark;
-  int32_t queue = -1;
-  int64_t queue_offset = -1;
-  int64_t phys = -1;  // from the offsetMsgId
-  std::string durability;
-};
 
 class HaTest : public ::testing::Test {
  protected:
   void start(const std::string& role, const std::string& flush, int brokers = 2) {
+    testutil::LocalClusterOptions o = testutil::built_cluster_options();
+    o.base_dir = dir_.path();
+    o.brokers = brokers;
+    o.classic_master_role = role;
+    o.extra_broker_config = {"flushDiskType=" + flush, "mappedFileSizeCommitLog=1048576",
+                             "syncFlushTimeout=3000"};
     common::Status st;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      testutil::LocalClusterOptions o;
-      o.namesrv_bin = RMQ_NAMESRV_BIN;
-      o.broker_bin = RMQ_BROKER_BIN;
-      o.base_dir = dir_.path() / ("try" + std::to_string(attempt));
-      o.brokers = brokers;
-      o.classic_master_role = role;
-      o.extra_broker_config = {"flushDiskType=" + flush, "mappedFileSizeCommitLog=1048576",
-                               "syncFlushTimeout=3000"};
-      cluster_ = std::make_unique<testutil::LocalCluster>(o);
-      st = cluster_->start();
-      if (st.is_ok()) break;
-      (void)cluster_->stop_all();
-    }
+    cluster_ = testutil::start_cluster(o, &st);
     ASSERT_TRUE(st.is_ok()) << st.to_string();
     ASSERT_TRUE(cluster_->create_topic("HaT", kQueues).is_ok());
     ASSERT_TRUE(wait_streaming(brokers - 1)) << master_status().dump();
@@ -88,70 +70,26 @@ class HaTest : public ::testing::Test {
   std::string master() { return cluster_->broker_addr(0); }
   std::string slave(int i = 1) { return cluster_->broker_addr(i); }
 
-  Sent send(const std::string& addr, const std::string& body, int queue) {
-    auto req = RemotingCommand::request(RequestCode::kSendMessageV2);
-    req.ext_fields.set("a", "PG");
-    req.ext_fields.set("b", "HaT");
-    req.ext_fields.set("c", "TBW102");
-    req.ext_fields.set("d", kQueues);
-    req.ext_fields.set("e", queue);
-    req.ext_fields.set("f", 0);
-    req.ext_fields.set("g", 1700000000000);
-    req.ext_fields.set("h", 0);
-    req.ext_fields.set("i", "");
-    req.ext_fields.set("j", 0);
-    req.ext_fields.set("k", "false");
-    req.body = common::Buffer(std::string_view(body));
-    Sent s;
-    auto r = client().invoke_sync(addr, std::move(req), 10s);
-    if (!r.ok()) {
-      s.remark = r.status().to_string();
-      return s;
-    }
-    s.code = r->code;
-    s.remark = r->remark.value_or("");
-    if (const std::string* id = r->ext("msgId"); id != nullptr && id->size() >= 16) {
-      s.phys = std::stoll(id->substr(id->size() - 16), nullptr, 16);
-      s.queue = static_cast<int32_t>(r->ext_int("queueId").value_or(-1));
-      s.queue_offset = r->ext_int("queueOffset").value_or(-1);
-    }
-    if (const std::string* d = r->ext("durability")) s.durability = *d;
-    return s;
+  SendResult send(const std::string& addr, const std::string& body, int queue) {
+    testutil::SendSpec m;
+    m.topic = "HaT";
+    m.body = body;
+    m.queue = queue;
+    m.default_topic_queues = kQueues;
+    return testutil::send_message(client(), addr, m, 10s);
   }
 
-  // Every body of (HaT, queue) at `addr` by queue offset; the pull's code when it fails.
+  // Every body of (HaT, queue) at `addr` by queue offset; the last pull's code.
   std::map<int64_t, std::string> drain(const std::string& addr, int queue,
                                        int32_t* code = nullptr) {
+    testutil::PullSpec p{"HaG", "HaT", queue};
+    p.sys_flag = 0;
+    const testutil::PullResult all = testutil::drain_queue(client(), addr, p, 10s);
+    if (code != nullptr) *code = all.code;
     std::map<int64_t, std::string> out;
-    int64_t off = 0;
-    for (int i = 0; i < 1000; ++i) {
-      auto req = RemotingCommand::request(RequestCode::kPullMessage);
-      req.ext_fields.set("consumerGroup", "HaG");
-      req.ext_fields.set("topic", "HaT");
-      req.ext_fields.set("queueId", queue);
-      req.ext_fields.set("queueOffset", off);
-      req.ext_fields.set("maxMsgNums", 32);
-      req.ext_fields.set("sysFlag", 0);
-      req.ext_fields.set("commitOffset", 0);
-      req.ext_fields.set("suspendTimeoutMillis", 0);
-      req.ext_fields.set("subscription", "*");
-      req.ext_fields.set("subVersion", 0);
-      auto r = client().invoke_sync(addr, std::move(req), 10s);
-      if (code != nullptr) *code = r.ok() ? r->code : -1;
-      if (!r.ok() || r->code != 0) break;
-      common::ByteView b(r->body.data(), r->body.size());
-      while (!b.empty()) {
-        auto m = store::decode_message(b, true);
-        if (!m.ok()) {
-          ADD_FAILURE() << "undecodable pull body from " << addr << ": " << m.status().to_string();
-          return out;
-        }
-        out[m->queue_offset] =
-            std::string(reinterpret_cast<const char*>(m->body.data()), m->body.size());
-        b = b.subspan(static_cast<size_t>(m->total_size));
-      }
-      off = r->ext_int("nextBeginOffset").value_or(off);
-    }
+    for (const auto& m : all.msgs) out[m.queue_offset] = m.body;
+    if (!all.decode_error.empty())
+      ADD_FAILURE() << "undecodable pull body from " << addr << ": " << all.decode_error;
     return out;
   }
 
@@ -168,33 +106,13 @@ class HaTest : public ::testing::Test {
     return out;
   }
 
-  Json ha_status(const std::string& addr) {
-    auto r = client().invoke_sync(addr, RemotingCommand::request(kHaStatusCode), 3s);
-    if (!r.ok() || r->code != 0) return Json::object();
-    auto j = Json::parse(r->body.str());
-    return j.ok() ? *j : Json::object();
-  }
-  Json master_status() { return ha_status(master()); }
-  size_t streaming(const Json& st) {
-    const Json* s = st.find("slaves");
-    return s != nullptr && s->is_array() ? s->items().size() : 0;
-  }
+  Json master_status() { return cluster_->ha_status(0); }
   bool wait_streaming(int n, std::chrono::milliseconds limit = 30s) {
-    return testutil::eventually([&] { return streaming(master_status()) == size_t(n); }, limit);
-  }
-  int64_t runtime(int i, const std::string& key) {
-    auto info = cluster_->runtime_info(i);
-    if (!info.ok() || !info->contains(key)) return -1;
-    return std::stoll(info->at(key));
+    return testutil::eventually(
+        [&] { return testutil::streaming_slaves(master_status()) == size_t(n); }, limit);
   }
   bool caught_up(int s, std::chrono::milliseconds limit = 30s) {
-    return testutil::eventually(
-        [&] {
-          const int64_t m = runtime(0, "commitLogMaxOffset");
-          return m > 0 && m == runtime(s, "commitLogMaxOffset") &&
-                 runtime(s, "dispatchBehindBytes") == 0;
-        },
-        limit);
+    return testutil::eventually([&] { return cluster_->slave_caught_up(s); }, limit);
   }
 
   testutil::TempDir dir_;
@@ -207,16 +125,16 @@ TEST_F(HaTest, SyncMasterKill9LosesNoAcknowledgedMessageAndSlaveCatchesUpAfterRe
   auto route = cluster_->route("HaT");
   ASSERT_TRUE(route.ok());
   EXPECT_NE(route->dump().find(slave()), std::string::npos) << route->dump();
-  const Sent refused = send(slave(), "to-slave", 0);
+  const SendResult refused = send(slave(), "to-slave", 0);
   EXPECT_EQ(refused.code, 14) << refused.remark;
   EXPECT_NE(refused.remark.find("slave"), std::string::npos) << refused.remark;
 
   std::map<std::pair<int, int64_t>, std::string> acked;
   for (int i = 0; i < 300; ++i) {
     const std::string body = "m-" + std::to_string(i);
-    const Sent s = send(master(), body, i % kQueues);
+    const SendResult s = send(master(), body, i % kQueues);
     ASSERT_EQ(s.code, 0) << i << ": " << s.remark << "\n" << cluster_->read_log(0, 4096);
-    EXPECT_EQ(s.durability, "slave-fsync");
+    EXPECT_EQ(s.ext_value("durability"), "slave-fsync");
     acked[{s.queue, s.queue_offset}] = body;
   }
   cluster_->kill9(0);
@@ -230,14 +148,14 @@ TEST_F(HaTest, SyncMasterKill9LosesNoAcknowledgedMessageAndSlaveCatchesUpAfterRe
     ASSERT_NE(it, on_slave.end()) << "acknowledged " << body << " is missing on the slave";
     EXPECT_EQ(it->second, body);
   }
-  const Json slave_view = ha_status(slave());
+  const Json slave_view = cluster_->ha_status(1);
   EXPECT_EQ(slave_view.get_string("role"), "SLAVE") << slave_view.dump();
 
   // The master comes back (abnormal recovery), the slave reconnects and follows new sends.
   ASSERT_TRUE(cluster_->restart(0).is_ok()) << cluster_->read_log(0);
   ASSERT_TRUE(wait_streaming(1)) << master_status().dump() << cluster_->read_log(1, 4096);
   for (int i = 300; i < 400; ++i) {
-    const Sent s = send(master(), "m-" + std::to_string(i), i % kQueues);
+    const SendResult s = send(master(), "m-" + std::to_string(i), i % kQueues);
     ASSERT_EQ(s.code, 0) << i << ": " << s.remark;
     acked[{s.queue, s.queue_offset}] = "m-" + std::to_string(i);
   }
@@ -248,7 +166,7 @@ TEST_F(HaTest, SyncMasterKill9LosesNoAcknowledgedMessageAndSlaveCatchesUpAfterRe
     EXPECT_EQ(m.size(), 100u);
   }
   const Json st = master_status();
-  ASSERT_EQ(streaming(st), 1u) << st.dump();
+  ASSERT_EQ(testutil::streaming_slaves(st), 1u) << st.dump();
   EXPECT_EQ(st.find("slaves")->items()[0].get_int("lagBytes"), 0) << st.dump();
   EXPECT_EQ(st.find("slaves")->items()[0].get_int("brokerId"), 1) << st.dump();
 }
@@ -257,21 +175,13 @@ TEST_F(HaTest, SyncMasterWithoutSlaveAnswersSlaveNotAvailableButStores) {
   start("SYNC_MASTER", "ASYNC_FLUSH");
   ASSERT_EQ(send(master(), "before", 0).code, 0);
   // Metadata reaches the slave (its periodic sync): the topic and a committed offset.
-  auto commit = RemotingCommand::request(RequestCode::kUpdateConsumerOffset);
-  commit.ext_fields.set("consumerGroup", "HaG");
-  commit.ext_fields.set("topic", "HaT");
-  commit.ext_fields.set("queueId", 0);
-  commit.ext_fields.set("commitOffset", 1);
-  auto committed = client().invoke_sync(master(), std::move(commit), 5s);
+  auto committed =
+      client().invoke_sync(master(), testutil::update_offset_request("HaG", "HaT", 0, 1), 5s);
   ASSERT_TRUE(committed.ok() && committed->code == 0);
   std::string last;
   EXPECT_TRUE(testutil::eventually(
       [&] {
-        auto q = RemotingCommand::request(RequestCode::kQueryConsumerOffset);
-        q.ext_fields.set("consumerGroup", "HaG");
-        q.ext_fields.set("topic", "HaT");
-        q.ext_fields.set("queueId", 0);
-        auto r = client().invoke_sync(slave(), std::move(q), 5s);
+        auto r = client().invoke_sync(slave(), testutil::query_offset_request("HaG", "HaT", 0), 5s);
         auto topics = client().invoke_sync(
             slave(), RemotingCommand::request(RequestCode::kGetAllTopicConfig), 5s);
         last = (r.ok() ? std::to_string(r->code) + " " + (r->ext("offset") ? *r->ext("offset") : "")
@@ -288,20 +198,20 @@ TEST_F(HaTest, SyncMasterWithoutSlaveAnswersSlaveNotAvailableButStores) {
   // kill() returns before every thread has stopped: a running HA thread could still ack.
   ASSERT_TRUE(testutil::eventually([&] { return process_state(cluster_->pid(1)) == 'T'; }, 5s));
   const auto t0 = std::chrono::steady_clock::now();
-  const Sent timed_out = send(master(), "paused", 3);
+  const SendResult timed_out = send(master(), "paused", 3);
   EXPECT_EQ(timed_out.code, 12) << timed_out.remark;
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 2500ms);
   EXPECT_GE(timed_out.queue_offset, 0);
   ASSERT_EQ(::kill(cluster_->pid(1), SIGCONT), 0);
   cluster_->kill9(1);
   ASSERT_TRUE(wait_streaming(0));
-  const Sent s = send(master(), "while-down", 1);
+  const SendResult s = send(master(), "while-down", 1);
   EXPECT_EQ(s.code, 11) << s.remark;  // SLAVE_NOT_AVAILABLE: stored, not replicated
   EXPECT_GE(s.queue_offset, 0) << "the degraded answer still carries the message's offsets";
   // The slave comes back, copies what it missed, and sends are plain SUCCESS again.
   ASSERT_TRUE(cluster_->restart(1).is_ok());
   ASSERT_TRUE(wait_streaming(1)) << master_status().dump();
-  const Sent after = send(master(), "after", 2);
+  const SendResult after = send(master(), "after", 2);
   EXPECT_EQ(after.code, 0) << after.remark;
   ASSERT_TRUE(caught_up(1));
   const auto q1 = drain_when_known(slave(), 1);
@@ -317,15 +227,16 @@ TEST_F(HaTest, AsyncMasterAcksAtOnceAndReportsTheLagItMayLose) {
   ASSERT_TRUE(testutil::eventually([&] { return process_state(cluster_->pid(1)) == 'T'; }, 5s));
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 300; ++i) {
-    const Sent s = send(master(), std::string(500, 'a') + std::to_string(i), i % kQueues);
+    const SendResult s = send(master(), std::string(500, 'a') + std::to_string(i), i % kQueues);
     ASSERT_EQ(s.code, 0) << s.remark;
-    EXPECT_EQ(s.durability, "local-memory");
+    EXPECT_EQ(s.ext_value("durability"), "local-memory");
   }
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << "ASYNC_MASTER acks do not wait";
   Json st;
   ASSERT_TRUE(testutil::eventually([&] {
     st = master_status();
-    return streaming(st) == 1 && st.find("slaves")->items()[0].get_int("lagBytes") > 100'000;
+    return testutil::streaming_slaves(st) == 1 &&
+           st.find("slaves")->items()[0].get_int("lagBytes") > 100'000;
   })) << st.dump();
   // The CLI shows the same (table form).
   const std::string out_path = (dir_.path() / "hastatus.out").string();
@@ -336,36 +247,37 @@ TEST_F(HaTest, AsyncMasterAcksAtOnceAndReportsTheLagItMayLose) {
   ASSERT_GT(cli, 0);
   auto ended = testutil::wait_exit(cli, 30s);
   ASSERT_TRUE(ended.has_value());
-  std::stringstream text;
-  text << std::ifstream(out_path).rdbuf();
-  EXPECT_EQ(*ended, 0) << text.str();
-  EXPECT_NE(text.str().find("ASYNC_MASTER"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("1 slave(s) streaming"), std::string::npos) << text.str();
+  const std::string text = testutil::read_file(out_path);
+  EXPECT_EQ(*ended, 0) << text;
+  EXPECT_NE(text.find("ASYNC_MASTER"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 slave(s) streaming"), std::string::npos) << text;
   // Resumed, the slave catches up and the lag goes to 0.
   ASSERT_EQ(::kill(cluster_->pid(1), SIGCONT), 0);
   ASSERT_TRUE(caught_up(1));
   ASSERT_TRUE(testutil::eventually([&] {
     st = master_status();
-    return streaming(st) == 1 && st.find("slaves")->items()[0].get_int("lagBytes") == 0;
+    return testutil::streaming_slaves(st) == 1 &&
+           st.find("slaves")->items()[0].get_int("lagBytes") == 0;
   })) << st.dump();
 }
 
 TEST_F(HaTest, SlaveHoldingBytesTheMasterLostIsTruncatedToTheMaster) {
   start("SYNC_MASTER", "ASYNC_FLUSH");
-  std::vector<Sent> sent;
+  std::vector<SendResult> sent;
   for (int i = 0; i < 1500; ++i) {
-    const Sent s = send(master(), "old-" + std::to_string(i) + std::string(300, 'o'), i % kQueues);
+    const SendResult s =
+        send(master(), "old-" + std::to_string(i) + std::string(300, 'o'), i % kQueues);
     ASSERT_EQ(s.code, 0) << s.remark;
     sent.push_back(s);
   }
   ASSERT_TRUE(caught_up(1));
-  const int64_t old_end = runtime(0, "commitLogMaxOffset");
+  const int64_t old_end = cluster_->runtime_int(0, "commitLogMaxOffset");
   // The slave sleeps; the master dies and comes back without its last 300 messages (an unclean
   // restart that lost a tail: here the tail is zeroed on disk).
   ASSERT_EQ(::kill(cluster_->pid(1), SIGSTOP), 0);
   ASSERT_TRUE(testutil::eventually([&] { return process_state(cluster_->pid(1)) == 'T'; }, 5s));
   cluster_->kill9(0);
-  const int64_t cut = sent[1200].phys;
+  const int64_t cut = sent[1200].phys();
   {
     const auto seg = cluster_->store_dir(0) / "commitlog" / "00000000000000000000";
     std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
@@ -375,16 +287,16 @@ TEST_F(HaTest, SlaveHoldingBytesTheMasterLostIsTruncatedToTheMaster) {
     f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
   }
   ASSERT_TRUE(cluster_->restart(0).is_ok()) << cluster_->read_log(0);
-  ASSERT_EQ(runtime(0, "commitLogMaxOffset"), cut) << cluster_->read_log(0, 4096);
+  ASSERT_EQ(cluster_->runtime_int(0, "commitLogMaxOffset"), cut) << cluster_->read_log(0, 4096);
   // New writes at the offsets the slave holds other bytes for (no slave: answered 11, stored).
   for (int i = 0; i < 100; ++i) {
-    const Sent s = send(master(), "new-" + std::to_string(i), i % kQueues);
+    const SendResult s = send(master(), "new-" + std::to_string(i), i % kQueues);
     ASSERT_EQ(s.code, 11) << s.remark;
   }
   ASSERT_EQ(::kill(cluster_->pid(1), SIGCONT), 0);
   ASSERT_TRUE(wait_streaming(1)) << master_status().dump() << cluster_->read_log(1, 4096);
   ASSERT_TRUE(caught_up(1)) << master_status().dump();
-  const Json sv = ha_status(slave());
+  const Json sv = cluster_->ha_status(1);
   EXPECT_GE(sv.get_int("truncations"), 1) << sv.dump();
   for (int q = 0; q < kQueues; ++q) {
     const auto m = drain(master(), q);
@@ -392,7 +304,7 @@ TEST_F(HaTest, SlaveHoldingBytesTheMasterLostIsTruncatedToTheMaster) {
     EXPECT_EQ(s, m) << "queue " << q;
     EXPECT_EQ(m.size(), 1200u / kQueues + 100u / kQueues);
   }
-  const Sent after = send(master(), "after", 0);
+  const SendResult after = send(master(), "after", 0);
   EXPECT_EQ(after.code, 0) << after.remark;
 }
 

@@ -7,13 +7,13 @@
 // the endpoints, measures a failover, and checks that a metrics port in use fails the start (3).
 #include "common/status.h"
 #include "remoting/client.h"
-#include "remoting/request_code.h"
-#include "store/message.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
 #include "tests/testutil/http.h"
 #include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
+#include "tests/testutil/wire.h"
 
 #include <gtest/gtest.h>
 
@@ -21,8 +21,6 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <netinet/in.h>
 #include <optional>
@@ -37,8 +35,6 @@ namespace rmq {
 namespace {
 
 using namespace std::chrono_literals;
-using remoting::RemotingCommand;
-using remoting::RequestCode;
 
 // One scrape: "name{labels}" -> value, as written.
 struct Scrape {
@@ -83,29 +79,8 @@ common::Result<Scrape> scrape(const std::string& addr) {
   return s;
 }
 
-class MetricsTest : public ::testing::Test {
+class MetricsTest : public testutil::ClusterFixture<MetricsTest> {
  protected:
-  void SetUp() override {
-    common::Status st;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      testutil::LocalClusterOptions o;
-      o.namesrv_bin = RMQ_NAMESRV_BIN;
-      o.broker_bin = RMQ_BROKER_BIN;
-      o.base_dir = dir_.path() / ("try" + std::to_string(attempt));
-      cluster_ = std::make_unique<testutil::LocalCluster>(o);
-      st = cluster_->start();
-      if (st.is_ok()) break;
-      (void)cluster_->stop_all();
-    }
-    ASSERT_TRUE(st.is_ok()) << st.to_string();
-    auto l = cluster_->wait_leader(30s);
-    ASSERT_TRUE(l.has_value());
-    leader_ = *l;
-  }
-  void TearDown() override {
-    if (cluster_) (void)cluster_->stop_all();
-  }
-
   // "name{cluster=...,broker=...,node=nI[,extra]}": the broker's constant labels come first.
   std::string series(int i, const std::string& name, const std::string& extra = "") const {
     std::string s = name + "{cluster=\"DefaultCluster\",broker=\"broker-a\",node=\"" +
@@ -121,47 +96,21 @@ class MetricsTest : public ::testing::Test {
   }
 
   int32_t send(const std::string& topic, const std::string& body) {
-    auto req = RemotingCommand::request(RequestCode::kSendMessageV2);
-    req.ext_fields.set("a", "PG");
-    req.ext_fields.set("b", topic);
-    req.ext_fields.set("c", "TBW102");
-    req.ext_fields.set("d", 4);
-    req.ext_fields.set("e", 0);
-    req.ext_fields.set("f", 0);
-    req.ext_fields.set("g", 1700000000000);
-    req.ext_fields.set("h", 0);
-    req.ext_fields.set("i", "");
-    req.ext_fields.set("j", 0);
-    req.ext_fields.set("k", "false");
-    req.body = common::Buffer(std::string_view(body));
-    auto r = cluster_->client().invoke_sync(cluster_->broker_addr(leader_), std::move(req), 5s);
-    return r.ok() ? r->code : -1;
+    testutil::SendSpec m;
+    m.topic = topic;
+    m.body = body;
+    return testutil::send_message(cluster_->client(), leader_addr(), m).code;
   }
 
   int32_t pull(const std::string& topic) {
-    auto req = RemotingCommand::request(RequestCode::kPullMessage);
-    req.ext_fields.set("consumerGroup", "MetricsGroup");
-    req.ext_fields.set("topic", topic);
-    req.ext_fields.set("queueId", 0);
-    req.ext_fields.set("queueOffset", 0);
-    req.ext_fields.set("maxMsgNums", 32);
-    req.ext_fields.set("sysFlag", 4);
-    req.ext_fields.set("commitOffset", 0);
-    req.ext_fields.set("suspendTimeoutMillis", 0);
-    req.ext_fields.set("subscription", "*");
-    req.ext_fields.set("subVersion", 0);
-    auto r = cluster_->client().invoke_sync(cluster_->broker_addr(leader_), std::move(req), 10s);
-    return r.ok() ? r->code : -1;
+    return testutil::pull_message(cluster_->client(), leader_addr(), {"MetricsGroup", topic}, 10s)
+        .code;
   }
 
   void expect_promtool_accepts(const Scrape& s, const std::string& who) {
     const common::Status st = testutil::promtool_check_metrics(s.text);
     EXPECT_TRUE(st.is_ok()) << who << ": " << st.to_string();
   }
-
-  testutil::TempDir dir_;
-  std::unique_ptr<testutil::LocalCluster> cluster_;
-  int leader_ = 0;
 };
 
 TEST_F(MetricsTest, EveryBrokerAndTheNamesrvServeValidMetricsWithTheExpectedValues) {
@@ -401,10 +350,7 @@ class MetricsPortTest : public ::testing::Test {
     }
     return WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
   }
-  std::string read(const std::string& path) {
-    std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
+  std::string read(const std::string& path) { return testutil::read_file(path); }
 
   testutil::TempDir dir_;
   int fd_ = -1;

@@ -16,7 +16,6 @@
 #include <fstream>
 #include <memory>
 #include <netinet/in.h>
-#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -29,6 +28,7 @@ using namespace std::chrono_literals;
 using remoting::RemotingCommand;
 using remoting::RequestCode;
 using remoting::ResponseCode;
+using testutil::read_file;
 
 constexpr int32_t kOk = 0;
 
@@ -57,13 +57,6 @@ RemotingCommand register_request(const std::string& name, const std::string& add
   if (term > 0) req.ext_fields.set("raftTerm", term);
   req.body = common::Buffer(std::string_view(body));
   return req;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 class NamesrvTest : public ::testing::Test {

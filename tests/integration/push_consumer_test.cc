@@ -7,6 +7,8 @@
 #include "client/producer.h"
 #include "common/clock.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
+#include "tests/testutil/process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/wait.h"
 
@@ -14,7 +16,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,39 +57,19 @@ struct Recorder {
   }
 };
 
-class PushConsumerTest : public ::testing::Test {
+class PushConsumerTest : public testutil::SharedClusterFixture<PushConsumerTest> {
+ public:
+  static testutil::LocalClusterOptions cluster_options() {
+    testutil::LocalClusterOptions o = testutil::built_cluster_options();
+    o.brokers = 1;
+    // Every delay level is 1 s, so a send-back (level 3 + reconsumeTimes) returns quickly.
+    std::string levels;
+    for (int i = 0; i < 18; ++i) levels += i == 0 ? "1s" : " 1s";
+    o.extra_broker_config.push_back("messageDelayLevel=" + levels);
+    return o;
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    dir_ = std::make_unique<testutil::TempDir>();
-    common::Status st;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      testutil::LocalClusterOptions o;
-      o.namesrv_bin = RMQ_NAMESRV_BIN;
-      o.broker_bin = RMQ_BROKER_BIN;
-      o.base_dir = dir_->path() / ("try" + std::to_string(attempt));
-      o.brokers = 1;
-      // Every delay level is 1 s, so a send-back (level 3 + reconsumeTimes) returns quickly.
-      std::string levels;
-      for (int i = 0; i < 18; ++i) levels += i == 0 ? "1s" : " 1s";
-      o.extra_broker_config.push_back("messageDelayLevel=" + levels);
-      cluster_ = std::make_unique<testutil::LocalCluster>(o);
-      st = cluster_->start();
-      if (st.is_ok()) break;
-      (void)cluster_->stop_all();
-    }
-    start_status_ = st;
-  }
-  static void TearDownTestSuite() {
-    if (cluster_) (void)cluster_->stop_all();
-    cluster_.reset();
-    dir_.reset();
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(start_status_.is_ok()) << start_status_.to_string();
-    ASSERT_TRUE(cluster_->wait_leader(30s).has_value()) << "no leader";
-  }
-
   PushConsumerOptions options(const std::string& group, const std::string& topic,
                               Recorder& rec) const {
     PushConsumerOptions o;
@@ -141,15 +122,7 @@ class PushConsumerTest : public ::testing::Test {
         },
         20s);
   }
-
-  static std::unique_ptr<testutil::TempDir> dir_;
-  static std::unique_ptr<testutil::LocalCluster> cluster_;
-  static common::Status start_status_;
 };
-
-std::unique_ptr<testutil::TempDir> PushConsumerTest::dir_;
-std::unique_ptr<testutil::LocalCluster> PushConsumerTest::cluster_;
-common::Status PushConsumerTest::start_status_;
 
 TEST_F(PushConsumerTest, TwoMembersSplitTheQueuesAndReceiveEveryMessageOnce) {
   ASSERT_TRUE(cluster_->create_topic("PcSplit", 4).is_ok());
@@ -288,10 +261,7 @@ TEST_F(PushConsumerTest, BroadcastingGivesEveryMemberEveryMessage) {
   int64_t sum = 0;
   for (const auto& [q, off] : a.local_offsets()) sum += off;
   EXPECT_EQ(sum, 50);
-  auto text = [&] {
-    std::ifstream in(oa.offset_file);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }();
+  const std::string text = testutil::read_file(oa.offset_file);
   auto parsed = parse_offset_table(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status().to_string() << "\n" << text;
   EXPECT_EQ(*parsed, a.local_offsets());

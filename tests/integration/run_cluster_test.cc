@@ -15,17 +15,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
-#include <fcntl.h>
-#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace rmq {
@@ -37,23 +32,7 @@ using common::Json;
 constexpr const char* kTopic = "RunClusterTest";
 constexpr int kRounds = 10;
 
-struct Proc {
-  int code = -1;  // exit code; -1 when killed after the time limit
-  std::string out;
-  std::string err;
-  std::string cmd;
-  std::string describe() const {
-    return cmd + "\nexit " + std::to_string(code) + "\n--- stdout ---\n" + out +
-           "--- stderr ---\n" + err;
-  }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using Proc = testutil::Finished;
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -75,42 +54,8 @@ class RunClusterTest : public ::testing::Test {
   }
 
   // Runs args[0] with the rest as arguments; stdout and stderr captured apart.
-  Proc run(std::vector<std::string> args, std::chrono::milliseconds limit) {
-    Proc res;
-    for (const auto& a : args) res.cmd += (res.cmd.empty() ? "" : " ") + a;
-    const std::string out_path = dir_.file("cmd.out");
-    const std::string err_path = dir_.file("cmd.err");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      const int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int in = ::open("/dev/null", O_RDONLY);
-      if (o < 0 || e < 0 || in < 0) ::_exit(127);
-      ::dup2(in, 0);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    if (pid < 0) {
-      res.err = "fork failed";
-      return res;
-    }
-    auto status = testutil::wait_exit(pid, limit);
-    if (!status) {
-      ::kill(pid, SIGKILL);
-      int ws = 0;
-      ::waitpid(pid, &ws, 0);
-    } else if (WIFEXITED(*status)) {
-      res.code = WEXITSTATUS(*status);
-    }
-    res.out = slurp(out_path);
-    res.err = slurp(err_path);
-    if (!status) res.err += "\n[killed after " + std::to_string(limit.count()) + " ms]";
-    return res;
+  Proc run(const std::vector<std::string>& args, std::chrono::milliseconds limit) {
+    return testutil::run_captured(args, dir_.file("cmd.out"), dir_.file("cmd.err"), limit);
   }
 
   Proc script(std::vector<std::string> args, std::chrono::milliseconds limit = 120s,

@@ -11,10 +11,10 @@
 #include "client/pull_consumer.h"
 #include "client/push_consumer.h"
 #include "common/clock.h"
-#include "common/json.h"
 #include "remoting/client.h"
 #include "remoting/request_code.h"
 #include "tests/testutil/cluster.h"
+#include "tests/testutil/cluster_fixture.h"
 #include "tests/testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -34,8 +34,6 @@ namespace {
 using namespace std::chrono_literals;
 using remoting::RemotingCommand;
 using remoting::RequestCode;
-
-constexpr int32_t kHaStatusCode = remoting::kRaftmqCodeBase + 12;
 
 // Polls `pred` every `step` until it holds or `limit` of wall time passed.
 template <typename Pred>
@@ -71,48 +69,22 @@ struct Recorder {
 class SlaveReadTest : public ::testing::Test {
  protected:
   void start(const std::string& classic_role, int brokers, std::vector<std::string> extra) {
+    testutil::LocalClusterOptions o = testutil::built_cluster_options();
+    o.base_dir = dir_.path();
+    o.brokers = brokers;
+    o.classic_master_role = classic_role;
+    o.extra_broker_config = std::move(extra);
     common::Status st;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      testutil::LocalClusterOptions o;
-      o.namesrv_bin = RMQ_NAMESRV_BIN;
-      o.broker_bin = RMQ_BROKER_BIN;
-      o.base_dir = dir_.path() / ("try" + std::to_string(attempt));
-      o.brokers = brokers;
-      o.classic_master_role = classic_role;
-      o.extra_broker_config = extra;
-      cluster_ = std::make_unique<testutil::LocalCluster>(o);
-      st = cluster_->start();
-      if (st.is_ok()) break;
-      (void)cluster_->stop_all();
-    }
+    cluster_ = testutil::start_cluster(o, &st);
     ASSERT_TRUE(st.is_ok()) << st.to_string();
   }
   void TearDown() override {
     if (cluster_) (void)cluster_->stop_all();
   }
 
-  size_t streaming_slaves() {
-    auto r = cluster_->client().invoke_sync(cluster_->broker_addr(0),
-                                            RemotingCommand::request(kHaStatusCode), 3s);
-    if (!r.ok() || r->code != 0) return 0;
-    auto j = common::Json::parse(r->body.str());
-    if (!j.ok()) return 0;
-    const common::Json* s = j->find("slaves");
-    return s != nullptr && s->is_array() ? s->items().size() : 0;
-  }
-  int64_t runtime(int i, const std::string& key) {
-    auto info = cluster_->runtime_info(i);
-    if (!info.ok() || !info->contains(key)) return -1;
-    return std::stoll(info->at(key));
-  }
+  size_t streaming_slaves() { return testutil::streaming_slaves(cluster_->ha_status(0)); }
   bool slave_caught_up() {
-    return wait_until(
-        [&] {
-          const int64_t m = runtime(0, "commitLogMaxOffset");
-          return m > 0 && m == runtime(1, "commitLogMaxOffset") &&
-                 runtime(1, "dispatchBehindBytes") == 0;
-        },
-        30s, 100ms);
+    return wait_until([&] { return cluster_->slave_caught_up(1); }, 30s, 100ms);
   }
 
   void produce(const std::string& topic, const std::string& prefix, int n) {

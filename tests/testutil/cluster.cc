@@ -7,7 +7,6 @@
 
 #include <csignal>
 #include <fstream>
-#include <sstream>
 #include <sys/wait.h>
 
 namespace rmq::testutil {
@@ -22,6 +21,7 @@ using remoting::RemotingCommand;
 using remoting::RequestCode;
 
 constexpr int32_t kSuccess = static_cast<int32_t>(remoting::ResponseCode::kSuccess);
+constexpr int32_t kHaStatusCode = remoting::kRaftmqCodeBase + 12;  // HA_STATUS
 constexpr int kExitBind = 3;  // raftmq-namesrv and raftmq-broker: cannot listen on a port
 
 std::string loopback(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
@@ -34,15 +34,6 @@ std::string describe_wait_status(int st) {
 
 void append_line(const std::string& path, const std::string& line) {
   std::ofstream(path, std::ios::app) << line << '\n';
-}
-
-std::string tail_of(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.size() > max_bytes) s = "...\n" + s.substr(s.size() - max_bytes);
-  return s;
 }
 
 // The id-0 address of `broker_name` in a ClusterInfo or TopicRouteData brokerData object.
@@ -116,10 +107,10 @@ std::filesystem::path LocalCluster::store_dir(int i) const {
 }
 
 std::string LocalCluster::read_log(int i, size_t max_bytes) const {
-  if (i < 0) return tail_of(namesrv_log_path(), max_bytes);
+  if (i < 0) return read_tail(namesrv_log_path(), max_bytes);
   // stdout/stderr first (short: crashes, sanitizer reports), then the log's tail.
-  return "[" + out_path(i) + "]\n" + tail_of(out_path(i), max_bytes / 4) + "[" + log_path(i) +
-         "]\n" + tail_of(log_path(i), max_bytes);
+  return "[" + out_path(i) + "]\n" + read_tail(out_path(i), max_bytes / 4) + "[" + log_path(i) +
+         "]\n" + read_tail(log_path(i), max_bytes);
 }
 
 Status LocalCluster::write_broker_conf(int i) const {
@@ -334,6 +325,25 @@ Result<std::map<std::string, std::string>> LocalCluster::runtime_info(
   return out;
 }
 
+int64_t LocalCluster::runtime_int(int i, const std::string& key) {
+  auto info = runtime_info(i);
+  if (!info.ok() || !info->contains(key)) return -1;
+  return std::stoll(info->at(key));
+}
+
+bool LocalCluster::slave_caught_up(int s) {
+  const int64_t m = runtime_int(0, "commitLogMaxOffset");
+  return m > 0 && m == runtime_int(s, "commitLogMaxOffset") &&
+         runtime_int(s, "dispatchBehindBytes") == 0;
+}
+
+Json LocalCluster::ha_status(int i) {
+  auto r = client_->invoke_sync(broker_addr(i), RemotingCommand::request(kHaStatusCode), 3s);
+  if (!r.ok() || r->code != kSuccess) return Json::object();
+  auto j = Json::parse(r->body.str());
+  return j.ok() ? *j : Json::object();
+}
+
 std::optional<int> LocalCluster::leader() {
   if (!options_.classic_master_role.empty()) {
     if (nodes_.at(0).pid <= 0 || !runtime_info(0, 1s).ok()) return std::nullopt;
@@ -471,6 +481,24 @@ Status LocalCluster::create_topic(const std::string& topic, int queues,
       limit);
   if (!routed) return Status::unavailable("namesrv has no usable route for " + topic + ": " + last);
   return Status::ok();
+}
+
+size_t streaming_slaves(const Json& ha_status) {
+  const Json* s = ha_status.find("slaves");
+  return s != nullptr && s->is_array() ? s->items().size() : 0;
+}
+
+std::unique_ptr<LocalCluster> start_cluster(LocalClusterOptions options, Status* status) {
+  const std::filesystem::path base = options.base_dir;
+  std::unique_ptr<LocalCluster> c;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    options.base_dir = base / ("try" + std::to_string(attempt));
+    c = std::make_unique<LocalCluster>(options);
+    *status = c->start();
+    if (status->is_ok()) break;
+    (void)c->stop_all();
+  }
+  return c;
 }
 
 }  // namespace rmq::testutil

@@ -84,6 +84,13 @@ class LocalCluster {
   // GET_BROKER_RUNTIME_INFO (28) of node i: the KVTable's "table" as a map.
   common::Result<std::map<std::string, std::string>> runtime_info(
       int i, std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  // One number of runtime_info(i); -1 when node i does not answer or lacks `key`.
+  int64_t runtime_int(int i, const std::string& key);
+  // Classic mode: the master (node 0) has written something and slave `s` holds all of it and has
+  // dispatched it (runtime info commitLogMaxOffset, dispatchBehindBytes). Checks once.
+  bool slave_caught_up(int s);
+  // HA_STATUS (raftmq code 20012) of node i: the JSON answer; an empty object when there is none.
+  common::Json ha_status(int i);
   // The running node that calls itself LEADER in runtime info (raftRole), the one with the highest
   // raftTerm if several do (a deposed leader may not know yet). nullopt when none does.
   std::optional<int> leader();
@@ -125,5 +132,13 @@ class LocalCluster {
   std::vector<Node> nodes_;
   std::unique_ptr<remoting::Client> client_;
 };
+
+// How many slaves an HA_STATUS answer (LocalCluster::ha_status) lists as streaming.
+size_t streaming_slaves(const common::Json& ha_status);
+
+// Builds a LocalCluster from `options` with base_dir <options.base_dir>/try<N> and starts it, up to
+// three times (a cluster that fails to start is stopped first). The last cluster built, with its
+// start() status in *status.
+std::unique_ptr<LocalCluster> start_cluster(LocalClusterOptions options, common::Status* status);
 
 }  // namespace rmq::testutil
