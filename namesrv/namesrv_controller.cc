@@ -44,6 +44,10 @@ NamesrvController::NamesrvController(NamesrvConfig config, common::Clock& clock)
     server_->registry().register_processor(code, counted, executor_);
   }
   register_namesrv_metrics(metrics_, routes_, [this] { return server_->connection_count(); });
+  // A broker's registration connection closing means it died or restarted: drop it from the
+  // routes now rather than after brokerExpiry (RocketMQ's BrokerHousekeepingService).
+  server_->set_close_listener(
+      [this](const remoting::ConnectionPtr& conn) { routes_.on_connection_closed(conn->id()); });
 }
 
 NamesrvController::~NamesrvController() { stop(); }

@@ -5,6 +5,7 @@
 #include "namesrv/kv_config_manager.h"
 #include "namesrv/route_info_manager.h"
 #include "namesrv/route_json.h"
+#include "remoting/connection.h"
 #include "remoting/protocol/body.h"
 #include "remoting/protocol/route_data.h"
 
@@ -92,10 +93,15 @@ const std::vector<RequestCode>& NamesrvProcessor::handled_codes() {
 
 void NamesrvProcessor::process(const remoting::RequestContext& ctx, RemotingCommand request,
                                remoting::Responder responder) {
-  responder.respond(handle(request, ctx.remote_address));
+  // A registration whose connection already closed (queued behind the close) is not tied to it:
+  // it expires like one of unknown origin.
+  const auto conn = ctx.connection.lock();
+  const uint64_t connection_id = conn != nullptr && conn->is_open() ? ctx.connection_id : 0;
+  responder.respond(handle(request, ctx.remote_address, connection_id));
 }
 
-RemotingCommand NamesrvProcessor::handle(const RemotingCommand& req, const std::string& remote) {
+RemotingCommand NamesrvProcessor::handle(const RemotingCommand& req, const std::string& remote,
+                                         uint64_t connection_id) {
   switch (static_cast<RequestCode>(req.code)) {
     case RequestCode::kPutKvConfig:
       return put_kv_config(req);
@@ -104,7 +110,7 @@ RemotingCommand NamesrvProcessor::handle(const RemotingCommand& req, const std::
     case RequestCode::kDeleteKvConfig:
       return delete_kv_config(req);
     case RequestCode::kRegisterBroker:
-      return register_broker(req, remote);
+      return register_broker(req, remote, connection_id);
     case RequestCode::kUnregisterBroker:
       return unregister_broker(req);
     case RequestCode::kGetRouteinfoByTopic:
@@ -126,9 +132,11 @@ RemotingCommand NamesrvProcessor::handle(const RemotingCommand& req, const std::
 }
 
 RemotingCommand NamesrvProcessor::register_broker(const RemotingCommand& req,
-                                                  const std::string& remote) {
+                                                  const std::string& remote,
+                                                  uint64_t connection_id) {
   Fields f(req);
   RegisterBrokerRequest r;
+  r.connection_id = connection_id;
   r.broker_name = f.get("brokerName", /*non_empty=*/true);
   r.broker_addr = f.get("brokerAddr", /*non_empty=*/true);
   r.cluster_name = f.get("clusterName", /*non_empty=*/true);

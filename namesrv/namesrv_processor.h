@@ -34,13 +34,14 @@ class NamesrvProcessor final : public remoting::RequestProcessor {
                remoting::Responder responder) override;
 
   // The response to `request` (its opaque echoed, RESPONSE flag set). `remote` names the peer
-  // in logs. A code outside handled_codes() is answered REQUEST_CODE_NOT_SUPPORTED.
+  // in logs; a broker registering over `connection_id` (non-zero) is dropped from the routes when
+  // that connection closes. A code outside handled_codes() is answered REQUEST_CODE_NOT_SUPPORTED.
   remoting::RemotingCommand handle(const remoting::RemotingCommand& request,
-                                   const std::string& remote = {});
+                                   const std::string& remote = {}, uint64_t connection_id = 0);
 
  private:
   using Command = remoting::RemotingCommand;
-  Command register_broker(const Command& req, const std::string& remote);
+  Command register_broker(const Command& req, const std::string& remote, uint64_t connection_id);
   Command unregister_broker(const Command& req);
   Command get_route_info(const Command& req);
   Command get_cluster_info(const Command& req);

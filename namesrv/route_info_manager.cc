@@ -75,7 +75,8 @@ Result<RegisterBrokerResult> RouteInfoManager::register_broker(const RegisterBro
                    r.broker_id, r.ha_server_addr);
     live_it = broker_live_table_.emplace(r.broker_addr, BrokerLiveInfo{}).first;
   }
-  live_it->second = BrokerLiveInfo{clock_.now(), r.body.data_version, r.ha_server_addr};
+  live_it->second =
+      BrokerLiveInfo{clock_.now(), r.body.data_version, r.ha_server_addr, r.connection_id};
 
   RegisterBrokerResult result;
   if (r.broker_id != kMasterId) {
@@ -230,17 +231,35 @@ std::vector<std::string> RouteInfoManager::scan_not_active_brokers() {
     const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
         now - broker_live_table_.at(addr).last_update);
     logger()->warn("broker {} expired: no registration for {} ms", addr, age.count());
-    broker_live_table_.erase(addr);
-    // An address belongs to at most one group in practice; look in all of them (Java does too).
-    std::vector<std::string> names;
-    for (const auto& [name, bd] : broker_addr_table_) {
-      for (const auto& e : bd.broker_addrs) {
-        if (e.second == addr) names.push_back(name);
-      }
-    }
-    for (const std::string& name : names) remove_broker_addr(name, addr);
+    remove_live_broker(addr);
   }
   return expired;
+}
+
+std::vector<std::string> RouteInfoManager::on_connection_closed(uint64_t connection_id) {
+  if (connection_id == 0) return {};
+  MutexLock lock(mu_);
+  std::vector<std::string> gone;
+  for (const auto& [addr, live] : broker_live_table_) {
+    if (live.connection_id == connection_id) gone.push_back(addr);
+  }
+  for (const std::string& addr : gone) {
+    logger()->warn("broker {}: its connection closed, removing it from the routes", addr);
+    remove_live_broker(addr);
+  }
+  return gone;
+}
+
+void RouteInfoManager::remove_live_broker(const std::string& addr) {
+  broker_live_table_.erase(addr);
+  // An address belongs to at most one group in practice; look in all of them (Java does too).
+  std::vector<std::string> names;
+  for (const auto& [name, bd] : broker_addr_table_) {
+    for (const auto& e : bd.broker_addrs) {
+      if (e.second == addr) names.push_back(name);
+    }
+  }
+  for (const std::string& name : names) remove_broker_addr(name, addr);
 }
 
 std::vector<std::string> RouteInfoManager::live_broker_addrs() const {

@@ -39,6 +39,9 @@ struct RegisterBrokerRequest {
   RegisterBrokerBody body;
   // Raft term of the registering member (extField raftTerm). Zero: unknown, never refused.
   common::Term raft_term{0};
+  // The remoting connection the registration arrived on (0: unknown). When that connection
+  // closes, the broker is removed at once (RocketMQ's onChannelDestroy) instead of expiring.
+  uint64_t connection_id = 0;
 };
 
 // What a slave learns about its master (empty for a master or when no live master is known).
@@ -81,6 +84,9 @@ class RouteInfoManager {
   // Removes every broker whose last registration is older than options.broker_expiry, as if it
   // had unregistered. Returns the removed broker addresses.
   std::vector<std::string> scan_not_active_brokers();
+  // Removes every broker whose latest registration came over connection `connection_id` (it
+  // closed: the broker died or restarted), as if it had unregistered. Returns their addresses.
+  std::vector<std::string> on_connection_closed(uint64_t connection_id);
 
   // Addresses of the brokers in the live table (sorted), for tests and status output.
   std::vector<std::string> live_broker_addrs() const;
@@ -92,7 +98,11 @@ class RouteInfoManager {
     common::TimePoint last_update;
     DataVersion data_version;
     std::string ha_server_addr;
+    uint64_t connection_id = 0;
   };
+
+  // Drops `addr` from the live table and from every group listing it.
+  void remove_live_broker(const std::string& addr) REQUIRES(mu_);
 
   void upsert_queue_data(const std::string& broker_name, const TopicConfig& config) REQUIRES(mu_);
   // Removes `addr` from `broker_name`'s addresses; drops the whole group when none is left.

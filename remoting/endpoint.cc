@@ -2,7 +2,9 @@
 
 #include "common/logging.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <pthread.h>
@@ -50,6 +52,20 @@ void RemotingEndpoint::stop_io() {
   if (!running_) return;
   running_ = false;
   asio::post(*ios_[0], [this] { scan_timer_->cancel(); });
+  // Let every I/O thread run what was posted before this point (the connection closes of
+  // Server::stop/Client::stop), so peers see their connections end now, not when this object is
+  // destroyed. Not when called from one of those threads (it would wait for itself).
+  const auto me = std::this_thread::get_id();
+  if (std::none_of(threads_.begin(), threads_.end(),
+                   [&](const std::thread& t) { return t.get_id() == me; })) {
+    std::vector<std::future<void>> done;
+    for (auto& io : ios_) {
+      auto ran = std::make_shared<std::promise<void>>();
+      done.push_back(ran->get_future());
+      asio::post(*io, [ran] { ran->set_value(); });
+    }
+    for (auto& f : done) f.wait_for(std::chrono::seconds(1));
+  }
   for (auto& g : guards_) g.reset();
   for (auto& io : ios_) io->stop();
   for (auto& t : threads_) t.join();

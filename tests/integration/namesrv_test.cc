@@ -194,6 +194,27 @@ TEST_F(NamesrvTest, NewLeaderTakesIdZeroAndStaleTermIsRefused) {
   EXPECT_NE(body.find(R"("brokerAddrs":{"0":"n2:1"})"), std::string::npos) << body;
 }
 
+// A broker's registration connection closing (the process died) removes it at once, not after
+// the 120 s expiry; a registration refreshed over a new connection is not removed by the old one.
+TEST_F(NamesrvTest, BrokerWhoseConnectionClosesLeavesTheRoutesAtOnce) {
+  start(common::SteadyClock::instance());
+  auto broker_conn = std::make_unique<remoting::Client>(remoting::ClientOptions{},
+                                                        common::SteadyClock::instance());
+  broker_conn->start();
+  auto reg = broker_conn->invoke_sync(
+      addr_, register_request("broker-a", "10.0.0.1:10911", 0, java_body("T", 1)), 5s);
+  ASSERT_TRUE(reg.ok()) << reg.status();
+  ASSERT_EQ(reg->code, kOk);
+  ASSERT_EQ(call(register_request("broker-b", "10.0.0.2:10911", 0, java_body("T", 1))).code, kOk);
+  EXPECT_NE(route("T").body.str().find("10.0.0.1:10911"), std::string::npos);
+
+  broker_conn->stop();  // closes its connection, as a kill -9 of the broker would
+  EXPECT_TRUE(testutil::eventually(
+      [&] { return route("T").body.str().find("10.0.0.1:10911") == std::string::npos; }, 10s));
+  const std::string body(route("T").body.str());
+  EXPECT_NE(body.find("10.0.0.2:10911"), std::string::npos) << "the other broker stays: " << body;
+}
+
 TEST_F(NamesrvTest, ScanThreadExpiresSilentBrokersByTheInjectedClock) {
   common::ManualClock& clock = manual_clock_;  // outlives the controller (TearDown stops it)
   NamesrvConfig config;

@@ -277,5 +277,34 @@ TEST_F(RouteInfoManagerTest, DeletedTopicComesBackWithTheNextVersion) {
   EXPECT_EQ(mgr_.all_topics(), (Strings{"T"}));
 }
 
+// RocketMQ's onChannelDestroy: the brokers whose latest registration came over a connection that
+// closed leave the routes; a broker that re-registered over another connection stays.
+TEST_F(RouteInfoManagerTest, ClosedConnectionRemovesTheBrokersItRegistered) {
+  auto a = reg("broker-a", "a0:1", 0, {topic("T")});
+  a.connection_id = 7;
+  ok(a);
+  auto a1 = reg("broker-a", "a1:1", 1);
+  a1.connection_id = 8;
+  ok(a1);
+  auto b = reg("broker-b", "b0:1", 0, {topic("T")});
+  b.connection_id = 7;
+  ok(b);
+  b.connection_id = 9;  // b refreshed over a new connection
+  ok(b);
+  auto unknown = reg("broker-c", "c0:1", 0, {topic("T")});  // connection_id 0: unknown origin
+  ok(unknown);
+
+  EXPECT_TRUE(mgr_.on_connection_closed(0).empty()) << "0 never matches";
+  EXPECT_EQ(mgr_.on_connection_closed(7), (Strings{"a0:1"}));
+  EXPECT_EQ(addrs("broker-a"), (std::map<int64_t, std::string>{{1, "a1:1"}}));
+  EXPECT_EQ(addrs("broker-b").size(), 1u);
+  EXPECT_EQ(addrs("broker-c").size(), 1u);
+  EXPECT_EQ(mgr_.live_broker_addrs(), (Strings{"a1:1", "b0:1", "c0:1"}));
+
+  EXPECT_EQ(mgr_.on_connection_closed(8), (Strings{"a1:1"}));
+  EXPECT_TRUE(addrs("broker-a").empty()) << "the group went with its last address";
+  EXPECT_TRUE(mgr_.on_connection_closed(8).empty());
+}
+
 }  // namespace
 }  // namespace rmq::namesrv
