@@ -104,6 +104,10 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
   s.add_int("serverSelectorThreads", &c.server_selector_threads)
       .range(1, 64)
       .help("Remoting I/O threads.");
+  s.add_bool("clientIoOnRaftThread", &c.client_io_on_raft_thread)
+      .help(
+          "DLedger mode: serve client connections on the Raft node's thread (no hand-off per "
+          "send); false: on serverSelectorThreads threads of their own.");
   s.add_int("serverThreadPoolQueueCapacity", &c.thread_pool_queue_capacity)
       .range(1, 10'000'000)
       .help("Requests queued per executor before SYSTEM_BUSY.");

@@ -71,6 +71,10 @@ struct BrokerConfig {
   int32_t admin_broker_thread_pool_nums = 4;
   int32_t client_manage_thread_pool_nums = 4;
   int32_t server_selector_threads = 3;
+  // DLedger mode: client connections are read and written on the Raft node's thread (a send
+  // goes from the socket into Raft and its answer back out with no thread switch);
+  // serverSelectorThreads is then not used. false: on I/O threads of their own.
+  bool client_io_on_raft_thread = true;
   int32_t thread_pool_queue_capacity = 10000;
   // Behaviour.
   bool long_polling_enable = true;

@@ -288,6 +288,9 @@ Status BrokerController::start_parts() {
   so.port = static_cast<uint16_t>(config_.listen_port);
   so.endpoint.name = "broker";
   so.endpoint.io_threads = static_cast<size_t>(config_.server_selector_threads);
+  if (p.dledger != nullptr && config_.client_io_on_raft_thread) {
+    so.endpoint.shared_io = p.dledger->node_context();  // stopped after the server (stop())
+  }
   so.endpoint.idle_timeout = std::chrono::seconds(120);
   p.server = std::make_unique<remoting::Server>(so, clock_);
   const auto cap = static_cast<size_t>(config_.thread_pool_queue_capacity);

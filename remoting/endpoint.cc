@@ -27,8 +27,15 @@ inline void spin_pause() {
 
 RemotingEndpoint::RemotingEndpoint(EndpointOptions options, common::Clock& clock)
     : options_(std::move(options)), clock_(clock), responses_(clock) {
+  if (options_.shared_io != nullptr) {
+    ios_.push_back(options_.shared_io);
+    return;
+  }
   const size_t n = options_.io_threads == 0 ? 1 : options_.io_threads;
-  for (size_t i = 0; i < n; ++i) ios_.push_back(std::make_unique<asio::io_context>(1));
+  for (size_t i = 0; i < n; ++i) {
+    owned_.push_back(std::make_unique<asio::io_context>(1));
+    ios_.push_back(owned_.back().get());
+  }
 }
 
 RemotingEndpoint::~RemotingEndpoint() { stop_io(); }
@@ -36,7 +43,7 @@ RemotingEndpoint::~RemotingEndpoint() { stop_io(); }
 void RemotingEndpoint::start_io() {
   if (running_) return;
   running_ = true;
-  for (size_t i = 0; i < ios_.size(); ++i) {
+  for (size_t i = 0; i < owned_.size(); ++i) {
     guards_.push_back(asio::make_work_guard(*ios_[i]));
     threads_.emplace_back([this, i] {
       const std::string name = (options_.name + "-io" + std::to_string(i)).substr(0, 15);
@@ -53,21 +60,26 @@ void RemotingEndpoint::stop_io() {
   running_ = false;
   asio::post(*ios_[0], [this] { scan_timer_->cancel(); });
   // Let every I/O thread run what was posted before this point (the connection closes of
-  // Server::stop/Client::stop), so peers see their connections end now, not when this object is
-  // destroyed. Not when called from one of those threads (it would wait for itself).
+  // Server::stop/Client::stop) and then what those queued in turn (aborted reads, the cancelled
+  // scan): peers see their connections end now, not when this object is destroyed, and on a
+  // shared context nothing of this endpoint's is left to run. Not when called from one of those
+  // threads (it would wait for itself).
   const auto me = std::this_thread::get_id();
-  if (std::none_of(threads_.begin(), threads_.end(),
-                   [&](const std::thread& t) { return t.get_id() == me; })) {
+  const bool on_io_thread = std::any_of(threads_.begin(), threads_.end(),
+                                        [&](const std::thread& t) { return t.get_id() == me; }) ||
+                            (options_.shared_io != nullptr &&
+                             options_.shared_io->get_executor().running_in_this_thread());
+  if (!on_io_thread) {
     std::vector<std::future<void>> done;
-    for (auto& io : ios_) {
+    for (asio::io_context* io : ios_) {
       auto ran = std::make_shared<std::promise<void>>();
       done.push_back(ran->get_future());
-      asio::post(*io, [ran] { ran->set_value(); });
+      asio::post(*io, [io, ran] { asio::post(*io, [ran] { ran->set_value(); }); });
     }
     for (auto& f : done) f.wait_for(std::chrono::seconds(1));
   }
   for (auto& g : guards_) g.reset();
-  for (auto& io : ios_) io->stop();
+  for (auto& io : owned_) io->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   guards_.clear();

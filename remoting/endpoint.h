@@ -22,6 +22,12 @@ namespace rmq::remoting {
 struct EndpointOptions {
   std::string name = "remoting";  // thread-name prefix
   size_t io_threads = 3;
+  // Non-null: the endpoint starts no I/O thread; its connections and scan live on this context,
+  // which another component's thread runs (the broker's client connections on the Raft node's
+  // thread: a send then goes from the socket into Raft and back without a thread switch).
+  // io_threads is ignored. The owner must keep the context running until stop() returns and
+  // destroy it only after this endpoint.
+  boost::asio::io_context* shared_io = nullptr;
   ConnectionOptions connection;
   common::Duration idle_timeout = std::chrono::seconds(120);  // zero: never close idle links
   common::Duration scan_interval = std::chrono::milliseconds(100);
@@ -83,7 +89,8 @@ class RemotingEndpoint : public ConnectionHandler {
   common::Clock& clock_;
   ProcessorRegistry registry_;
   ResponseTable responses_;
-  std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> owned_;  // empty with shared_io
+  std::vector<boost::asio::io_context*> ios_;                    // owned_ or {shared_io}
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
   std::vector<std::thread> threads_;
   std::unique_ptr<boost::asio::steady_timer> scan_timer_;

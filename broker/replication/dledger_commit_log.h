@@ -113,6 +113,10 @@ class DLedgerCommitLog final : public store::CommitLog {
   // Why sends are refused here, naming the leader when known (SERVICE_NOT_AVAILABLE's remark).
   std::string not_writable_reason() const { return not_leader_remark(); }
   dledger::net::RaftNode& node() { return *node_; }
+  // The context the Raft node runs on (the DLedger transport's I/O thread), after start(); work
+  // and connections placed there share the node's thread. Null if the node has a thread of its
+  // own.
+  boost::asio::io_context* node_context() { return transport_->receiver_context(); }
   uint16_t port() const { return transport_->port(); }
   dledger::EntryLog& entry_log() { return *entries_; }
 

@@ -2,6 +2,7 @@
 // that send malformed frames. Waits are for conditions (bounded), never fixed sleeps.
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/executor.h"
 #include "common/thread_pool.h"
 #include "remoting/client.h"
 #include "remoting/frame_codec.h"
@@ -208,6 +209,64 @@ TEST_F(LoopbackTest, WriteBatchHoldsFramesUntilItEnds) {
   std::lock_guard lock(mu);
   std::set<std::string> got(order.begin(), order.end());
   EXPECT_EQ(got.size(), static_cast<size_t>(kCalls)) << "every frame arrives exactly once";
+}
+
+// A server on a context another component runs (EndpointOptions::shared_io, as the broker's
+// client connections on the Raft node's thread): reads, inline processing and writes all happen
+// on that thread, stop() closes the connections while the context keeps running, and the context
+// can go on (and stop) after the server is gone.
+TEST(SharedIoServerTest, ConnectionsLiveOnTheOwnersThreadAndStopClosesThem) {
+  boost::asio::io_context owner_io(1);
+  auto guard = boost::asio::make_work_guard(owner_io);
+  std::thread owner([&] { owner_io.run(); });
+  const auto owner_id = owner.get_id();
+
+  ServerOptions so;
+  so.bind_address = "127.0.0.1";
+  so.endpoint.name = "shared-srv";
+  so.endpoint.shared_io = &owner_io;
+  auto server = std::make_unique<Server>(so, common::SteadyClock::instance());
+  std::atomic<int> on_owner{0};
+  std::atomic<int> elsewhere{0};
+  server->registry().register_processor(
+      kEcho,
+      std::make_shared<FunctionProcessor>(
+          [&](const RequestContext&, RemotingCommand& req) -> std::optional<RemotingCommand> {
+            (std::this_thread::get_id() == owner_id ? on_owner : elsewhere).fetch_add(1);
+            auto resp = RemotingCommand::response_to(req, ResponseCode::kSuccess);
+            resp.body = std::move(req.body);
+            return resp;
+          }),
+      std::make_shared<common::InlineExecutor>());
+  ASSERT_TRUE(server->start().is_ok());
+  const std::string address = "127.0.0.1:" + std::to_string(server->port());
+
+  Client client(ClientOptions{}, common::SteadyClock::instance());
+  client.start();
+  for (int i = 0; i < 20; ++i) {
+    auto resp = client.invoke_sync(address, echo_request("on the owner " + std::to_string(i)), 3s);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->body.str(), "on the owner " + std::to_string(i));
+  }
+  EXPECT_EQ(on_owner.load(), 20);
+  EXPECT_EQ(elsewhere.load(), 0);
+
+  const int fd = raw_connect(server->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(testutil::eventually([&] { return server->connection_count() == 2; }, 10s));
+  server->stop();  // the owner's thread still runs: the connections close now
+  EXPECT_TRUE(closed_by_peer(fd));
+  ::close(fd);
+  server.reset();
+
+  // The owner's context keeps serving its own work after the server is gone.
+  std::promise<std::thread::id> ran;
+  boost::asio::post(owner_io, [&] { ran.set_value(std::this_thread::get_id()); });
+  EXPECT_EQ(ran.get_future().get(), owner_id);
+  client.stop();
+  guard.reset();
+  owner_io.stop();
+  owner.join();
 }
 
 TEST_F(LoopbackTest, OnewayGetsNoResponse) {
