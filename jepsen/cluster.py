@@ -329,39 +329,50 @@ class Cluster:
         return os.path.join(self.node_dir(n), "faketime")
 
     # ---- configs ----
-    def write_configs(self):
-        peers = ";".join("%s-%s:%d" % (n, self.net.ip(n), RAFT_PORT) for n in self.nodes)
+    def write_namesrv_config(self):
         os.makedirs(self.node_dir("ns"), exist_ok=True)
         with open(os.path.join(self.node_dir("ns"), "namesrv.conf"), "w") as f:
             f.write("listenPort=%d\nbindAddress=%s\nmetricsPort=-1\n" % (NAMESRV_PORT, self.net.ip("ns")))
+
+    def common_broker_lines(self, n):
+        """The broker.conf lines node `n` has in every profile (addresses, data, flush, small files)."""
+        return [
+            "listenPort=%d" % BROKER_PORT,
+            "metricsPort=-1",
+            "namesrvAddr=%s" % self.namesrv_addr(),
+            "brokerIP1=%s" % self.net.ip(n),
+            "bindAddress=%s" % self.net.ip(n),
+            "storePathRootDir=%s" % self.data_dir(n),
+            "flushDiskType=%s" % ("SYNC_FLUSH" if self.flush == "sync" else "ASYNC_FLUSH"),
+            # Small files: a run writes a few MiB, and the disk-full fault needs segments
+            # that fill within seconds (jepsen/README.md).
+            "mappedFileSizeCommitLog=131072",
+            "mappedFileSizeConsumeQueue=81920",
+            "maxHashSlotNum=4096",
+            "maxIndexNum=16384",
+            "maxMessageSize=65536",
+            "registerNameServerPeriod=5000",
+            "defaultTopicQueueNums=4",
+        ]
+
+    def write_broker_config(self, n, lines):
+        os.makedirs(self.data_dir(n), exist_ok=True)
+        with open(os.path.join(self.node_dir(n), "broker.conf"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def write_configs(self):
+        peers = ";".join("%s-%s:%d" % (n, self.net.ip(n), RAFT_PORT) for n in self.nodes)
+        self.write_namesrv_config()
         for n in self.nodes:
-            os.makedirs(self.data_dir(n), exist_ok=True)
-            lines = [
+            raft = [
                 "brokerClusterName=RaftCluster",
                 "brokerName=RaftNode00",
-                "listenPort=%d" % BROKER_PORT,
-                "metricsPort=-1",
-                "namesrvAddr=%s" % self.namesrv_addr(),
-                "brokerIP1=%s" % self.net.ip(n),
-                "bindAddress=%s" % self.net.ip(n),
-                "storePathRootDir=%s" % self.data_dir(n),
                 "enableDLegerCommitLog=true",
                 "dLegerGroup=RaftNode00",
                 "dLegerPeers=%s" % peers,
                 "dLegerSelfId=%s" % n,
-                "flushDiskType=%s" % ("SYNC_FLUSH" if self.flush == "sync" else "ASYNC_FLUSH"),
-                # Small files: a run writes a few MiB, and the disk-full fault needs segments
-                # that fill within seconds (jepsen/README.md).
-                "mappedFileSizeCommitLog=131072",
-                "mappedFileSizeConsumeQueue=81920",
-                "maxHashSlotNum=4096",
-                "maxIndexNum=16384",
-                "maxMessageSize=65536",
-                "registerNameServerPeriod=5000",
-                "defaultTopicQueueNums=4",
-            ] + self.extra
-            with open(os.path.join(self.node_dir(n), "broker.conf"), "w") as f:
-                f.write("\n".join(lines) + "\n")
+            ]
+            self.write_broker_config(n, raft + self.common_broker_lines(n) + self.extra)
         if self.faketime_node:
             with open(self.faketime_file(self.faketime_node), "w") as f:
                 f.write("+0\n")
@@ -522,11 +533,8 @@ class HaCluster(Cluster):
         return 0 if n == self.master else self.slaves.index(n) + 1
 
     def write_configs(self):
-        os.makedirs(self.node_dir("ns"), exist_ok=True)
-        with open(os.path.join(self.node_dir("ns"), "namesrv.conf"), "w") as f:
-            f.write("listenPort=%d\nbindAddress=%s\nmetricsPort=-1\n" % (NAMESRV_PORT, self.net.ip("ns")))
+        self.write_namesrv_config()
         for n in self.nodes:
-            os.makedirs(self.data_dir(n), exist_ok=True)
             master = n == self.master
             lines = [
                 "brokerClusterName=%s" % self.CLUSTER_NAME,
@@ -534,13 +542,6 @@ class HaCluster(Cluster):
                 "brokerId=%d" % self.broker_id(n),
                 "brokerRole=%s" % (self.role if master else "SLAVE"),
                 "enableDLegerCommitLog=false",
-                "listenPort=%d" % BROKER_PORT,
-                "metricsPort=-1",
-                "namesrvAddr=%s" % self.namesrv_addr(),
-                "brokerIP1=%s" % self.net.ip(n),
-                "bindAddress=%s" % self.net.ip(n),
-                "storePathRootDir=%s" % self.data_dir(n),
-                "flushDiskType=%s" % ("SYNC_FLUSH" if self.flush == "sync" else "ASYNC_FLUSH"),
                 # A SYNC_MASTER answers FLUSH_SLAVE_TIMEOUT (12) after syncFlushTimeout: shorter
                 # than the workload's 3 s send timeout, or the client would only see timeouts.
                 "syncFlushTimeout=2000",
@@ -548,18 +549,10 @@ class HaCluster(Cluster):
                 # master's heartbeat comes often enough for that (defaults 20 s and 5 s).
                 "haHousekeepingInterval=4000",
                 "haSendHeartbeatInterval=1000",
-                "mappedFileSizeCommitLog=131072",
-                "mappedFileSizeConsumeQueue=81920",
-                "maxHashSlotNum=4096",
-                "maxIndexNum=16384",
-                "maxMessageSize=65536",
-                "registerNameServerPeriod=5000",
-                "defaultTopicQueueNums=4",
-            ]
+            ] + self.common_broker_lines(n)
             if master:
                 lines.append("haListenPort=%d" % self.HA_PORT)
-            with open(os.path.join(self.node_dir(n), "broker.conf"), "w") as f:
-                f.write("\n".join(lines) + "\n")
+            self.write_broker_config(n, lines)
 
     def leader(self, status=None):
         """The master when it answers HA_STATUS as a master (and is not paused), else None."""

@@ -44,40 +44,53 @@ def _follower(h, leader):
     return h.rng.choice(live or others)
 
 
-class KillLeader(Fault):
-    name = "kill-leader"
+class KillFault(Fault):
+    """kill -9 the node pick() chooses; heal starts it again."""
+
+    def pick(self):
+        raise NotImplementedError
 
     def start(self):
-        n = _leader_or_any(self.h)
-        self.targets = [n]
-        self.h.cluster.kill9(n)
+        self.targets = [self.pick()]
+        self.h.cluster.kill9(self.targets[0])
 
     def heal(self):
         self.h.ensure_started(self.targets[0])
 
 
-class KillFollower(Fault):
-    name = "kill-follower"
+class PauseFault(Fault):
+    """SIGSTOP the node pick() chooses; heal sends SIGCONT."""
+
+    def pick(self):
+        raise NotImplementedError
 
     def start(self):
-        n = _follower(self.h, self.h.current_leader())
-        self.targets = [n]
-        self.h.cluster.kill9(n)
-
-    def heal(self):
-        self.h.ensure_started(self.targets[0])
-
-
-class PauseLeader(Fault):
-    name = "pause-leader"
-
-    def start(self):
-        n = _leader_or_any(self.h)
-        self.targets = [n]
-        self.h.cluster.signal(n, signal.SIGSTOP)
+        self.targets = [self.pick()]
+        self.h.cluster.signal(self.targets[0], signal.SIGSTOP)
 
     def heal(self):
         self.h.cluster.signal(self.targets[0], signal.SIGCONT)
+
+
+class KillLeader(KillFault):
+    name = "kill-leader"
+
+    def pick(self):
+        return _leader_or_any(self.h)
+
+
+class KillFollower(KillFault):
+    name = "kill-follower"
+
+    def pick(self):
+        return _follower(self.h, self.h.current_leader())
+
+
+class PauseLeader(PauseFault):
+    name = "pause-leader"
+
+    def pick(self):
+        return _leader_or_any(self.h)
 
 
 class NetFault(Fault):
@@ -233,57 +246,39 @@ def _slave(h):
     return h.rng.choice(live or h.cluster.slaves)
 
 
-class KillMaster(Fault):
+class KillMaster(KillFault):
     """kill -9 the master (no failover: sends fail until it is back); while it is down, the
     harness drains every slave (`drain_slaves`): what a SYNC_MASTER acknowledged must be there."""
 
     name = "kill-master"
     drain_slaves = True
 
-    def start(self):
-        self.targets = [self.h.cluster.master]
-        self.h.cluster.kill9(self.targets[0])
-
-    def heal(self):
-        self.h.ensure_started(self.targets[0])
+    def pick(self):
+        return self.h.cluster.master
 
 
-class PauseMaster(Fault):
+class PauseMaster(PauseFault):
     name = "pause-master"
 
-    def start(self):
-        self.targets = [self.h.cluster.master]
-        self.h.cluster.signal(self.targets[0], signal.SIGSTOP)
-
-    def heal(self):
-        self.h.cluster.signal(self.targets[0], signal.SIGCONT)
+    def pick(self):
+        return self.h.cluster.master
 
 
-class KillSlave(Fault):
+class KillSlave(KillFault):
     name = "kill-slave"
 
-    def start(self):
-        n = _slave(self.h)
-        self.targets = [n]
-        self.h.cluster.kill9(n)
-
-    def heal(self):
-        self.h.ensure_started(self.targets[0])
+    def pick(self):
+        return _slave(self.h)
 
 
-class PauseSlave(Fault):
+class PauseSlave(PauseFault):
     """SIGSTOP a slave: its HA connection stays open but silent (a SYNC_MASTER's sends wait
     syncFlushTimeout, then FLUSH_SLAVE_TIMEOUT 12; once the master drops it, SLAVE_NOT_AVAILABLE 11)."""
 
     name = "pause-slave"
 
-    def start(self):
-        n = _slave(self.h)
-        self.targets = [n]
-        self.h.cluster.signal(n, signal.SIGSTOP)
-
-    def heal(self):
-        self.h.cluster.signal(self.targets[0], signal.SIGCONT)
+    def pick(self):
+        return _slave(self.h)
 
 
 class PartitionMaster(NetFault):

@@ -87,21 +87,14 @@ class HistoryTail:
 
 class Harness:
     def __init__(self, args, mode, run_dir, net_mode):
-        self.args = args
-        self.mode = mode
-        self.run_dir = run_dir
-        self.profile = PROFILES[args.profile]
-        self.rng = random.Random("%s-%s" % (args.seed, mode))
+        self._init_common(args, mode, run_dir)
         self.nodes = ["n1", "n2", "n3"]
-        self.t0 = time.time()
-        os.makedirs(run_dir, exist_ok=True)
         perm = self.rng.sample(self.nodes, 3)
         self.fuse_node, self.disk_node, self.skew_node = perm
         # --lazyfs-nodes N: the crash-lazyfs fault takes N nodes down at once (N >= 2 is a majority:
         # then async flush may lose acknowledged messages, and the checker expects it).
         self.fuse_nodes = perm[: max(1, min(3, args.lazyfs_nodes))]
         self.attached = bool(args.attach)
-        self.topic = "jepsen"
         if self.attached:
             self.cluster = cl.AttachedCluster(ROOT, args.attach, args.bin_dir, self.log)
             ports = dict(self.cluster.raft_ports, ns=self.cluster.namesrv_port)
@@ -114,6 +107,17 @@ class Harness:
             extra = ["testOnlyAckBeforeCommit=true"] if args.profile == "broken" else []
             self.cluster = cl.Cluster(args.bin_dir, run_dir, self.net, mode, self.log, extra,
                                       faketime_node=self.skew_node)
+
+    def _init_common(self, args, mode, run_dir):
+        """What every profile's harness holds; the subclass then sets nodes, net and cluster."""
+        self.args = args
+        self.mode = mode
+        self.run_dir = run_dir
+        self.profile = PROFILES[args.profile]
+        self.rng = random.Random("%s-%s" % (args.seed, mode))
+        self.t0 = time.time()
+        os.makedirs(run_dir, exist_ok=True)
+        self.topic = "jepsen"
         self.events = open(os.path.join(run_dir, "nemesis.jsonl"), "a")
         self.lazyfs = {}  # node -> LazyMount
         self.tmpfs = None
@@ -415,30 +419,16 @@ class HaHarness(Harness):
     from each slave once the slaves have caught up."""
 
     def __init__(self, args, mode, run_dir, net_mode):
-        self.args = args
-        self.mode = mode
-        self.run_dir = run_dir
-        self.profile = PROFILES[args.profile]
-        self.rng = random.Random("%s-%s" % (args.seed, mode))
+        self._init_common(args, mode, run_dir)
         self.role, flush = HA_MODES[mode]
         self.nodes = ["m"] + ["s%d" % (i + 1) for i in range(max(1, min(2, args.ha_slaves)))]
-        self.t0 = time.time()
-        os.makedirs(run_dir, exist_ok=True)
         self.attached = False
-        self.topic = "jepsen"
         self.net = cl.Net(self.nodes, net_mode)
         self.fuse_ok = False
         self.fuse_nodes = []
         self.disk_node = self.skew_node = None
         self.cluster = cl.HaCluster(args.bin_dir, run_dir, self.net, self.role, flush, self.log)
-        self.events = open(os.path.join(run_dir, "nemesis.jsonl"), "a")
-        self.lazyfs = {}
-        self.tmpfs = None
         self.data_mounts = []  # a tmpfs per node (see setup)
-        self.workload = None
-        self.tail = HistoryTail(os.path.join(run_dir, "history.jsonl"))
-        self.fault_seq = 0
-        self.active = []
         self.workload_extra = ["--ha", "--broker_name=" + cl.HaCluster.BROKER_NAME,
                                "--cluster=" + cl.HaCluster.CLUSTER_NAME]
 
