@@ -279,10 +279,14 @@ class Harness:
         for cls in order:
             self.wait_all_answer()
             f = self.start_fault(cls)
-            time.sleep(hold if cls is not nm.KillAll else min(hold, 4.0))
+            self.hold_fault(f, hold)
             t = self.heal_fault(f)
             self.recover(t)
             time.sleep(self.profile["quiet"])
+
+    def hold_fault(self, f, hold):
+        """Keeps fault `f` in place for `hold` seconds (kill-all: at most 4)."""
+        time.sleep(hold if not isinstance(f, nm.KillAll) else min(hold, 4.0))
 
     def run_soak(self):
         end = time.time() + self.args.duration
@@ -515,20 +519,12 @@ class HaHarness(Harness):
             self.drain(n, os.path.join(self.run_dir, "drain-%s-f%d.jsonl" % (n, f.id)))
             self.log("      drained %s while the master is down (%.2fs)" % (n, time.time() - t / 1000.0))
 
-    def run_short(self):
-        order = self.fault_kinds()
-        self.rng.shuffle(order)
-        hold = self.args.hold or self.profile["hold"]
-        for cls in order:
-            self.wait_all_answer()
-            f = self.start_fault(cls)
-            t_start = time.time()
-            if getattr(f, "drain_slaves", False):
-                self.drain_slaves(f)
-            time.sleep(max(0.0, hold - (time.time() - t_start)))
-            t = self.heal_fault(f)
-            self.recover(t)
-            time.sleep(self.profile["quiet"])
+    def hold_fault(self, f, hold):
+        """As the base, and while the master is killed every slave is drained (within the hold)."""
+        t_start = time.time()
+        if getattr(f, "drain_slaves", False):
+            self.drain_slaves(f)
+        time.sleep(max(0.0, hold - (time.time() - t_start)))
 
     def wait_all_answer(self, timeout=20):
         deadline = time.time() + timeout
