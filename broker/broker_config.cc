@@ -28,6 +28,12 @@ common::ConfigSchema make_broker_schema(BrokerConfig& c) {
   s.add_int("mappedFileSizeCommitLog", &c.mapped_file_size_commit_log)
       .range(64 * 1024, 1ll << 34)
       .help("Size of one commit log (entry log) segment.");
+  s.add_int("commitLogCacheWindow", &c.commit_log_cache_window)
+      .range(0, 1ll << 40)
+      .help(
+          "Bytes of the commit log (entry log) kept in the page cache behind the flushed end; "
+          "older pages go back to the kernel and are read from disk if needed. 0: all (the "
+          "kernel's LRU decides).");
   s.add_int("mappedFileSizeConsumeQueue", &c.mapped_file_size_consume_queue)
       .range(20 * 16, 1ll << 31)
       .help("Size of one consume queue file (a multiple of 20).");

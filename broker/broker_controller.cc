@@ -119,6 +119,7 @@ Status BrokerController::build() {
   store::StoreConfig sc;
   sc.store_path_root_dir = config_.store_path_root_dir;
   sc.mapped_file_size_commit_log = static_cast<uint64_t>(config_.mapped_file_size_commit_log);
+  sc.commit_log_cache_window = static_cast<uint64_t>(config_.commit_log_cache_window);
   sc.consume_queue_units_per_file =
       static_cast<uint32_t>(std::max<int64_t>(16, config_.mapped_file_size_consume_queue / 20));
   sc.max_message_size = static_cast<size_t>(config_.max_message_size);
@@ -152,6 +153,7 @@ Status BrokerController::build() {
     o.tick = std::chrono::milliseconds(config_.raft_tick_ms);
     o.election_ticks = config_.raft_election_ticks;
     o.sync_flush = config_.flush_disk_type == "SYNC_FLUSH";
+    o.cache_window = static_cast<uint64_t>(config_.commit_log_cache_window);
     o.test_only_ack_before_commit = config_.test_only_ack_before_commit;  // TEST ONLY
     if (!config_.preferred_leader_id.empty()) {
       RMQ_ASSIGN_OR_RETURN(uint32_t pref, parse_node_id(config_.preferred_leader_id));

@@ -288,7 +288,7 @@ EntryLog::EntryLog(store::FileSystem& fs, EntryLogOptions options)
     : fs_(fs),
       options_(std::move(options)),
       data_(fs, {options_.dir + "/data", options_.data_file_size, options_.preallocate_next,
-                 options_.warm_ahead}),
+                 options_.warm_ahead, options_.cache_window}),
       index_(fs, {options_.dir + "/index", options_.index_file_size, false}) {}
 
 EntryLog::~EntryLog() = default;

@@ -34,6 +34,7 @@ struct EntryLogOptions {
   EntryLogSync sync = EntryLogSync::kExplicit;
   bool preallocate_next = false;  // create and warm the next data segment in the background
   uint64_t warm_ahead = 0;        // data-log bytes kept populated past the end (0: off)
+  uint64_t cache_window = 0;      // data-log bytes kept cached before the synced end (0: all)
 };
 
 // What a clean shutdown left in the marker file: the log it closed.

@@ -92,6 +92,7 @@ class FaultRegion final : public MappedRegion {
   }
 
   void prefault(size_t /*offset*/, size_t /*len*/) override {}
+  void release(size_t /*offset*/, size_t /*len*/) override {}
 
  private:
   std::shared_ptr<State> state_;

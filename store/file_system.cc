@@ -3,6 +3,7 @@
 #include "common/logging.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
@@ -136,6 +137,30 @@ class PosixMappedRegion final : public MappedRegion {
       sink ^= *static_cast<volatile const uint8_t*>(data_ + pos);
     }
     (void)sink;
+  }
+
+  void release(size_t offset, size_t len) override {
+    if (offset >= size_ || len == 0) return;
+    len = std::min(len, size_ - offset);
+    const size_t start = (offset + kPageSize - 1) & ~(kPageSize - 1);
+    const size_t end = (offset + len) & ~(kPageSize - 1);
+    if (end <= start) return;
+#ifdef MADV_PAGEOUT
+    // Linux 5.4+. Older kernels (EINVAL) keep the pages: the kernel's LRU decides, as before.
+    static std::atomic<bool> unsupported{false};
+    if (unsupported.load(std::memory_order_relaxed)) return;
+    if (::madvise(data_ + start, end - start, MADV_PAGEOUT) != 0) {
+      const int err = errno;
+      if (err == EINVAL && !unsupported.exchange(true)) {
+        common::logger("store")->info(
+            "madvise(MADV_PAGEOUT) unsupported: {}; log pages stay "
+            "in the page cache until the kernel reclaims them",
+            errno_text(err));
+      } else if (err != EINVAL) {
+        common::logger("store")->warn("madvise(MADV_PAGEOUT) {}: {}", path_, errno_text(err));
+      }
+    }
+#endif
   }
 
  private:

@@ -26,6 +26,10 @@ class MappedRegion {
   // Touches every page of [offset, offset+len) so later writes do not fault (warm-up). Never
   // changes a byte, so a writer may be writing into the same range meanwhile.
   virtual void prefault(size_t offset, size_t len) = 0;
+  // Hands the whole pages of [offset, offset+len) back to the kernel (MADV_PAGEOUT): they leave
+  // the page cache and a later read faults them in from the file. Only for durable (flushed)
+  // ranges: bytes are never lost, but a dirty page would be skipped. Best effort.
+  virtual void release(size_t offset, size_t len) = 0;
 };
 
 struct DiskUsage {

@@ -44,7 +44,8 @@ LocalCommitLog::LocalCommitLog(FileSystem& fs, const StoreConfig& config, common
       clock_(clock),
       queue_offsets_(queue_offsets),
       files_(fs, MappedFileQueueOptions{config.commit_log_dir(), config.mapped_file_size_commit_log,
-                                        config.warm_mapped_file_enable}),
+                                        config.warm_mapped_file_enable, 0,
+                                        config.commit_log_cache_window}),
       flush_(files_, config, clock) {}
 
 LocalCommitLog::~LocalCommitLog() { shutdown(); }

@@ -70,6 +70,9 @@ class MappedFile : public std::enable_shared_from_this<MappedFile> {
   void warm_up();
   // Touches the pages of [pos, pos+len) (clamped to the file).
   void warm_range(uint64_t pos, uint64_t len) { region_->prefault(pos, len); }
+  // Drops the page-cache pages of [pos, pos+len) (whole pages inside it), which must be flushed;
+  // reads fault them back in from the file.
+  void release_cache(uint64_t pos, uint64_t len) { region_->release(pos, len); }
   // Unlinks the file; the mapping lives until the last reference drops.
   [[nodiscard]] common::Status destroy();
 

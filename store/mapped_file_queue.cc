@@ -279,7 +279,24 @@ common::Result<bool> MappedFileQueue::flush(uint32_t least_pages) {
     RMQ_ASSIGN_OR_RETURN(const uint64_t flushed, (*it)->flush(least_pages));
     if (flushed < (*it)->file_size()) break;  // not full, or not enough dirty pages yet
   }
-  return flushed_offset() == max_offset();
+  const int64_t flushed = flushed_offset();
+  if (options_.cache_window != 0) {
+    release_cache_before(flushed - static_cast<int64_t>(options_.cache_window));
+  }
+  return flushed == max_offset();
+}
+
+void MappedFileQueue::release_cache_before(int64_t end) {
+  std::lock_guard lock(release_mu_);
+  if (end < released_ + kReleaseStep) return;
+  for (const MappedFilePtr& seg : segments()) {
+    const int64_t from = std::max(released_, seg->start_offset());
+    const int64_t to = std::min(end, segment_end(*seg));
+    if (from >= to) continue;
+    seg->release_cache(static_cast<uint64_t>(from - seg->start_offset()),
+                       static_cast<uint64_t>(to - from));
+  }
+  released_ = end;
 }
 
 common::Status MappedFileQueue::truncate_dirty(int64_t offset) {
@@ -309,6 +326,10 @@ common::Status MappedFileQueue::truncate_dirty(int64_t offset) {
     }
   }
   for (const auto& f : removed) destroy_logged(f);
+  {
+    std::lock_guard lock(release_mu_);
+    released_ = std::min(released_, offset);  // what is written again there is cached again
+  }
   return common::Status::ok();
 }
 

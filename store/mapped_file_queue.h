@@ -29,6 +29,12 @@ struct MappedFileQueueOptions {
   // RocketMQ's warmMappedFile done as a moving window), so the writer's copies never fault into
   // fresh pages. 0: off. With preallocate_next, the next segment is warmed only this far.
   uint64_t warm_ahead = 0;
+  // Keep at most this many bytes before the flushed position in the page cache: once durable,
+  // older pages are handed back to the kernel (MappedFile::release_cache), so the page cache of
+  // the log stays bounded and the kernel reuses those pages for new writes instead of taking
+  // never-used memory (which a VM's host may have to back first). Readers of older data fault it
+  // in from the file. 0: off (the kernel's LRU decides).
+  uint64_t cache_window = 0;
 };
 
 class MappedFileQueue {
@@ -74,6 +80,8 @@ class MappedFileQueue {
     if (options_.warm_ahead != 0 && end >= next_warm_at_) request_warm(end);
   }
   static constexpr int64_t kWarmStep = 2 << 20;
+  // The cache window (MappedFileQueueOptions::cache_window) moves in steps of this many bytes.
+  static constexpr int64_t kReleaseStep = 4 << 20;
 
   uint64_t file_size() const { return options_.file_size; }
   const std::string& dir() const { return options_.dir; }
@@ -83,6 +91,7 @@ class MappedFileQueue {
   void start_preallocate(int64_t start_offset);
   void request_warm(int64_t end);
   void warm_loop();
+  void release_cache_before(int64_t end);
 
   FileSystem& fs_;
   const MappedFileQueueOptions options_;
@@ -101,6 +110,9 @@ class MappedFileQueue {
   int64_t warm_target_ = 0;  // GUARDED_BY(warm_mu_): populate up to here
   int64_t warmed_ = 0;       // GUARDED_BY(warm_mu_)
   bool warm_stop_ = false;   // GUARDED_BY(warm_mu_)
+  // Cache window: page cache before released_ was handed back (flushers may run on any thread).
+  std::mutex release_mu_;
+  int64_t released_ = 0;  // GUARDED_BY(release_mu_)
 };
 
 }  // namespace rmq::store

@@ -13,8 +13,10 @@ enum class FlushDiskType { kAsyncFlush, kSyncFlush };
 struct StoreConfig {
   std::string store_path_root_dir = "/tmp/raftmq/store";         // storePathRootDir
   uint64_t mapped_file_size_commit_log = 1024ull * 1024 * 1024;  // mappedFileSizeCommitLog
-  uint32_t consume_queue_units_per_file = 300'000;               // mappedFileSizeConsumeQueue / 20
-  size_t max_message_size = 4 * 1024 * 1024;                     // maxMessageSize
+  // Flushed commit-log bytes kept in the page cache behind the end (commitLogCacheWindow; 0: all).
+  uint64_t commit_log_cache_window = 0;
+  uint32_t consume_queue_units_per_file = 300'000;  // mappedFileSizeConsumeQueue / 20
+  size_t max_message_size = 4 * 1024 * 1024;        // maxMessageSize
 
   FlushDiskType flush_disk_type = FlushDiskType::kAsyncFlush;            // flushDiskType
   std::chrono::milliseconds flush_interval_commit_log{500};              // flushIntervalCommitLog

@@ -22,6 +22,7 @@ DLedgerCommitLog::DLedgerCommitLog(store::FileSystem& fs, DLedgerOptions options
   // populated by background threads (RocketMQ's warmMappedFile).
   eo.preallocate_next = true;
   eo.warm_ahead = 16ull << 20;
+  eo.cache_window = options_.cache_window;
   entries_ = std::make_unique<EntryLog>(fs, eo);
   // Every replica stamps each record's PHYSICALOFFSET as the entry lands: same bytes everywhere.
   // Metadata entries are noted as they land, so commits apply them without looking at the type

@@ -46,6 +46,8 @@ struct DLedgerOptions {
   // Async flush: the entry log is synced this often by a background thread (RocketMQ's
   // flushIntervalCommitLog), which bounds what a crash of a majority can take back.
   std::chrono::milliseconds async_flush_interval{500};
+  // Synced entry-log bytes kept in the page cache behind the end (commitLogCacheWindow; 0: all).
+  uint64_t cache_window = 0;
   dledger::NodeId preferred_leader;
   // TEST ONLY (broker.conf testOnlyAckBeforeCommit): an append completes as soon as the leader
   // wrote the entry to its own log, not at majority commit. Deliberately unsafe (jepsen/).

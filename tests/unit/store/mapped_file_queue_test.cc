@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
+#include <sys/mman.h>
 #include <thread>
+#include <vector>
 
 namespace rmq::store {
 namespace {
@@ -389,6 +392,51 @@ TEST_F(MappedFileQueueTest, CreateFailureIsReported) {
   fs.set_disk_full(false);
   append_pattern(q, 1);
   EXPECT_EQ(q.segments().size(), 2u);
+}
+
+// How many of the pages of [p, p+len) are in the page cache.
+size_t resident_pages(const uint8_t* p, size_t len) {
+  const size_t page = 4096;
+  std::vector<unsigned char> vec((len + page - 1) / page);
+  if (::mincore(const_cast<uint8_t*>(p), len, vec.data()) != 0) return SIZE_MAX;
+  return static_cast<size_t>(
+      std::count_if(vec.begin(), vec.end(), [](unsigned char v) { return (v & 1) != 0; }));
+}
+
+TEST_F(MappedFileQueueTest, CacheWindowHandsFlushedPagesBackAndReadsStillSeeThem) {
+  constexpr uint64_t kSeg = 4ull << 20;
+  constexpr auto kSegI = static_cast<int64_t>(kSeg);
+  MappedFileQueueOptions o{dir_.file("cached"), kSeg, false, 0, /*cache_window=*/kSeg};
+  MappedFileQueue q(posix_, o);
+  append_pattern(q, 3 * kSegI + kSegI / 2);
+  ASSERT_EQ(q.segments().size(), 4u);
+  for (const auto& seg : q.segments()) {
+    ASSERT_GT(resident_pages(seg->base(), kSeg), 0u) << "written pages are cached";
+  }
+  // Probe: some file systems (tmpfs without swap) cannot drop a page; nothing to check there.
+  ASSERT_TRUE(q.flush(0).value());
+  const auto segs = q.segments();
+  if (resident_pages(segs[0]->base(), kSeg) == kSeg / 4096) {
+    GTEST_SKIP() << "this file system keeps released pages (tmpfs?)";
+  }
+  // Flushed to 3.5 segments, window 1 segment: the first 2.5 segments went back to the kernel.
+  EXPECT_EQ(resident_pages(segs[0]->base(), kSeg), 0u);
+  EXPECT_EQ(resident_pages(segs[1]->base(), kSeg), 0u);
+  EXPECT_EQ(resident_pages(segs[2]->base(), kSeg / 2), 0u);
+  EXPECT_EQ(resident_pages(segs[2]->base() + kSeg / 2, kSeg / 2), kSeg / 2 / 4096);
+  EXPECT_EQ(resident_pages(segs[3]->base(), kSeg / 2), kSeg / 2 / 4096);
+  // Less than a step (4 MiB) more: nothing moves. A step more: the window follows.
+  append_pattern(q, kSegI / 4);
+  ASSERT_TRUE(q.flush(0).value());
+  EXPECT_EQ(resident_pages(segs[2]->base() + kSeg / 2, kSeg / 2), kSeg / 2 / 4096);
+  append_pattern(q, 3 * kSegI / 4);  // flushed 4.5 segments: released up to 3.5
+  ASSERT_TRUE(q.flush(0).value());
+  EXPECT_EQ(resident_pages(segs[2]->base(), kSeg), 0u);
+  EXPECT_EQ(resident_pages(segs[3]->base(), kSeg / 2), 0u);
+  EXPECT_EQ(resident_pages(segs[3]->base() + kSeg / 2, kSeg / 2), kSeg / 2 / 4096);
+  // Released pages read back from the file.
+  expect_pattern(q, 0, q.max_offset());
+  EXPECT_EQ(resident_pages(segs[0]->base(), kSeg), kSeg / 4096);
 }
 
 }  // namespace
