@@ -68,10 +68,8 @@ std::string_view trim(std::string_view s) {
 }
 }  // namespace
 
-std::optional<int64_t> RemotingCommand::ext_int(std::string_view key) const {
-  const std::string* v = ext(key);
-  if (v == nullptr) return std::nullopt;
-  std::string_view s = trim(*v);
+std::optional<int64_t> parse_ext_int(const std::string& value) {
+  std::string_view s = trim(value);
   if (!s.empty() && s.front() == '+') {
     s.remove_prefix(1);
     if (!s.empty() && s.front() == '-') return std::nullopt;  // "+-5" is not a number
@@ -82,10 +80,8 @@ std::optional<int64_t> RemotingCommand::ext_int(std::string_view key) const {
   return out;
 }
 
-std::optional<bool> RemotingCommand::ext_bool(std::string_view key) const {
-  const std::string* v = ext(key);
-  if (v == nullptr) return std::nullopt;
-  const std::string_view s = trim(*v);
+std::optional<bool> parse_ext_bool(const std::string& value) {
+  const std::string_view s = trim(value);
   auto iequals = [](std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
@@ -96,6 +92,18 @@ std::optional<bool> RemotingCommand::ext_bool(std::string_view key) const {
   if (iequals(s, "true")) return true;
   if (iequals(s, "false")) return false;
   return std::nullopt;
+}
+
+std::optional<int64_t> RemotingCommand::ext_int(std::string_view key) const {
+  const std::string* v = ext(key);
+  if (v == nullptr) return std::nullopt;
+  return parse_ext_int(*v);
+}
+
+std::optional<bool> RemotingCommand::ext_bool(std::string_view key) const {
+  const std::string* v = ext(key);
+  if (v == nullptr) return std::nullopt;
+  return parse_ext_bool(*v);
 }
 
 std::string RemotingCommand::describe() const {

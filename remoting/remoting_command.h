@@ -47,6 +47,11 @@ class ExtFields {
   std::vector<Entry> entries_;
 };
 
+// A header value with RocketMQ's coercions: numbers, "123", " 123 " all parse; booleans accept
+// true/false in any case. nullopt when malformed.
+std::optional<int64_t> parse_ext_int(const std::string& value);
+std::optional<bool> parse_ext_bool(const std::string& value);
+
 struct RemotingCommand {
   int32_t code = 0;
   std::string language{kOurLanguage};

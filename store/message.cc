@@ -442,9 +442,18 @@ std::vector<std::pair<std::string_view, std::string_view>> parse_properties(std:
 }
 
 std::optional<std::string_view> find_property(std::string_view s, std::string_view key) {
+  // The same items as parse_properties(), scanned in place (every dispatch looks up a few keys).
   std::optional<std::string_view> found;
-  for (const auto& [k, v] : parse_properties(s)) {
-    if (k == key) found = v;  // the last occurrence wins, as in Java's map
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find('\x02', pos);
+    if (end == std::string_view::npos) end = s.size();
+    const std::string_view item = s.substr(pos, end - pos);
+    if (item.size() > key.size() && item[key.size()] == '\x01' &&
+        item.compare(0, key.size(), key) == 0 && !key.empty()) {
+      found = item.substr(key.size() + 1);  // the last occurrence wins, as in Java's map
+    }
+    pos = end + 1;
   }
   return found;
 }

@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "store/message_store.h"
 
+#include <array>
 #include <memory>
 
 namespace rmq::broker {
@@ -18,68 +19,75 @@ using store::PutStatus;
 
 namespace {
 
-std::optional<int64_t> field_int(const RemotingCommand& req, std::string_view v2,
-                                 std::string_view v1) {
-  if (req.ext(v2) != nullptr) return req.ext_int(v2);
-  return req.ext_int(v1);
-}
-
-const std::string* field(const RemotingCommand& req, std::string_view v2, std::string_view v1) {
-  if (const std::string* s = req.ext(v2)) return s;
-  return req.ext(v1);
-}
+// The send header's fields: SEND_MESSAGE_V2 names them a..m, SEND_MESSAGE by these names.
+constexpr std::array<std::string_view, 13> kSendFieldNames = {
+    "producerGroup", "topic",          "defaultTopic",  "defaultTopicQueueNums",
+    "queueId",       "sysFlag",        "bornTimestamp", "flag",
+    "properties",    "reconsumeTimes", "unitMode",      "maxReconsumeTimes",
+    "batch"};
 
 }  // namespace
 
 common::Result<SendHeader> decode_send_header(const RemotingCommand& req) {
+  // One pass over the header (it is decoded for every send): a V2 letter wins over the long
+  // name, and a later duplicate over an earlier one, as in RocketMQ's decoding.
   const bool v2 = req.code != static_cast<int32_t>(RequestCode::kSendMessage);
-  SendHeader h;
-  auto str = [&](std::string_view l, std::string_view n, std::string& out,
-                 bool required) -> common::Status {
-    const std::string* s = v2 ? field(req, l, n) : req.ext(n);
-    if (s == nullptr) {
-      if (required)
-        return common::Status::invalid_argument("the custom field <" + std::string(n) +
-                                                "> is null");
-      return common::Status::ok();
+  std::array<const std::string*, kSendFieldNames.size()> by_letter{};
+  std::array<const std::string*, kSendFieldNames.size()> by_name{};
+  for (const auto& [key, value] : req.ext_fields.entries()) {
+    if (key.size() == 1) {
+      const size_t i = static_cast<size_t>(key[0] - 'a');
+      if (v2 && i < by_letter.size()) by_letter[i] = &value;
+      continue;
     }
+    for (size_t i = 0; i < kSendFieldNames.size(); ++i) {
+      if (key == kSendFieldNames[i]) {
+        by_name[i] = &value;
+        break;
+      }
+    }
+  }
+  auto value_of = [&](size_t i) { return by_letter[i] != nullptr ? by_letter[i] : by_name[i]; };
+  auto missing = [&](size_t i) {
+    return common::Status::invalid_argument("the custom field <" + std::string(kSendFieldNames[i]) +
+                                            "> is null");
+  };
+  SendHeader h;
+  auto str = [&](size_t i, std::string& out, bool required) -> common::Status {
+    const std::string* s = value_of(i);
+    if (s == nullptr) return required ? missing(i) : common::Status::ok();
     out = *s;
     return common::Status::ok();
   };
-  auto num = [&](std::string_view l, std::string_view n, auto& out,
-                 bool required) -> common::Status {
-    const std::string* s = v2 ? field(req, l, n) : req.ext(n);
-    if (s == nullptr) {
-      if (required)
-        return common::Status::invalid_argument("the custom field <" + std::string(n) +
-                                                "> is null");
-      return common::Status::ok();
-    }
-    auto v = v2 ? field_int(req, l, n) : req.ext_int(n);
+  auto num = [&](size_t i, auto& out, bool required) -> common::Status {
+    const std::string* s = value_of(i);
+    if (s == nullptr) return required ? missing(i) : common::Status::ok();
+    const std::optional<int64_t> v = remoting::parse_ext_int(*s);
     if (!v) {
-      return common::Status::invalid_argument("the custom field <" + std::string(n) +
+      return common::Status::invalid_argument("the custom field <" +
+                                              std::string(kSendFieldNames[i]) +
                                               "> is not a number: '" + *s + "'");
     }
     out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
     return common::Status::ok();
   };
-  RMQ_RETURN_IF_ERROR(str("a", "producerGroup", h.producer_group, true));
-  RMQ_RETURN_IF_ERROR(str("b", "topic", h.topic, true));
-  RMQ_RETURN_IF_ERROR(str("c", "defaultTopic", h.default_topic, false));
-  RMQ_RETURN_IF_ERROR(num("d", "defaultTopicQueueNums", h.default_topic_queue_nums, false));
-  RMQ_RETURN_IF_ERROR(num("e", "queueId", h.queue_id, true));
-  RMQ_RETURN_IF_ERROR(num("f", "sysFlag", h.sys_flag, true));
-  RMQ_RETURN_IF_ERROR(num("g", "bornTimestamp", h.born_timestamp, true));
-  RMQ_RETURN_IF_ERROR(num("h", "flag", h.flag, true));
-  RMQ_RETURN_IF_ERROR(str("i", "properties", h.properties, false));
-  RMQ_RETURN_IF_ERROR(num("j", "reconsumeTimes", h.reconsume_times, false));
-  RMQ_RETURN_IF_ERROR(num("l", "maxReconsumeTimes", h.max_reconsume_times, false));
-  auto flag_of = [&](std::string_view l, std::string_view n) {
-    if (v2 && req.ext(l) != nullptr) return req.ext_bool(l).value_or(false);
-    return req.ext_bool(n).value_or(false);
+  auto flag = [&](size_t i) {
+    const std::string* s = value_of(i);
+    return s != nullptr && remoting::parse_ext_bool(*s).value_or(false);
   };
-  h.unit_mode = flag_of("k", "unitMode");
-  h.batch = flag_of("m", "batch");
+  RMQ_RETURN_IF_ERROR(str(0, h.producer_group, true));
+  RMQ_RETURN_IF_ERROR(str(1, h.topic, true));
+  RMQ_RETURN_IF_ERROR(str(2, h.default_topic, false));
+  RMQ_RETURN_IF_ERROR(num(3, h.default_topic_queue_nums, false));
+  RMQ_RETURN_IF_ERROR(num(4, h.queue_id, true));
+  RMQ_RETURN_IF_ERROR(num(5, h.sys_flag, true));
+  RMQ_RETURN_IF_ERROR(num(6, h.born_timestamp, true));
+  RMQ_RETURN_IF_ERROR(num(7, h.flag, true));
+  RMQ_RETURN_IF_ERROR(str(8, h.properties, false));
+  RMQ_RETURN_IF_ERROR(num(9, h.reconsume_times, false));
+  h.unit_mode = flag(10);
+  RMQ_RETURN_IF_ERROR(num(11, h.max_reconsume_times, false));
+  h.batch = flag(12);
   return h;
 }
 

@@ -537,6 +537,16 @@ TEST(MessageTest, Properties) {
   EXPECT_EQ(find_property(s, "TAGS"), "TagB");  // last wins, like Java's map
   EXPECT_EQ(find_property(s, "TAG"), std::nullopt);
   EXPECT_EQ(find_property("", "TAGS"), std::nullopt);
+  // find_property scans in place; it must agree with parse_properties on every key.
+  for (const std::string& str : {two, odd, nested, s, kv(";;")}) {
+    for (std::string_view key : {"a", "b", "e", "k", "x", "noval", "", "TAGS", "KEYS", "TAG"}) {
+      std::optional<std::string_view> want;
+      for (const auto& [k, v] : parse_properties(str)) {
+        if (k == key) want = v;
+      }
+      EXPECT_EQ(find_property(str, key), want) << key;
+    }
+  }
 
   std::string built;
   append_property(built, "A", "1");
