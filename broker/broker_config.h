@@ -35,6 +35,7 @@ struct BrokerConfig {
   std::string store_path_root_dir = "/tmp/raftmq/store";
   int64_t mapped_file_size_commit_log = 1024ll * 1024 * 1024;
   int64_t commit_log_cache_window = 64ll * 1024 * 1024;  // commitLogCacheWindow
+  int32_t raft_idle_spin_micros = 100;                   // raftIdleSpinMicros
   int64_t mapped_file_size_consume_queue = 300000 * 20;
   std::string flush_disk_type = "ASYNC_FLUSH";  // or SYNC_FLUSH
   // Classic master/slave mode (enableDLegerCommitLog=false; broker/ha/): ASYNC_MASTER,

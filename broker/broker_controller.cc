@@ -154,6 +154,7 @@ Status BrokerController::build() {
     o.election_ticks = config_.raft_election_ticks;
     o.sync_flush = config_.flush_disk_type == "SYNC_FLUSH";
     o.cache_window = static_cast<uint64_t>(config_.commit_log_cache_window);
+    o.idle_spin = std::chrono::microseconds(config_.raft_idle_spin_micros);
     o.test_only_ack_before_commit = config_.test_only_ack_before_commit;  // TEST ONLY
     if (!config_.preferred_leader_id.empty()) {
       RMQ_ASSIGN_OR_RETURN(uint32_t pref, parse_node_id(config_.preferred_leader_id));

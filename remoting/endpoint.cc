@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <mutex>
 #include <optional>
 #include <pthread.h>
+#include <sched.h>
 
 namespace rmq::remoting {
 
@@ -23,6 +25,41 @@ inline void spin_pause() {
   std::this_thread::yield();
 #endif
 }
+
+// Runs `io` until it is stopped. With an idle spin, a thread that ran out of handlers polls its
+// sockets (and yields the CPU between polls) for up to `idle_spin` before it blocks in epoll:
+// what arrives meanwhile is read at once, without a wake-up. On a VM, waking a thread whose vCPU
+// halted costs the sender an IPI exit and the receiver tens of microseconds (measured here:
+// a loopback round trip between two processes on different vCPUs takes 90 us blocking, 8.5 us
+// polling). Spinning only pays while the CPU is otherwise idle: when a yield gives the CPU to
+// someone else for longer than kBusyYield, the thread stops spinning for kSpinBackoff.
+void run_io(asio::io_context& io, common::Duration idle_spin) {
+  if (idle_spin <= common::Duration::zero()) {
+    io.run();
+    return;
+  }
+  constexpr auto kBusyYield = std::chrono::microseconds(50);
+  constexpr auto kSpinBackoff = std::chrono::milliseconds(2);
+  using Steady = std::chrono::steady_clock;
+  auto last_work = Steady::now();
+  auto no_spin_until = last_work;
+  while (!io.stopped()) {
+    if (io.poll() > 0) {
+      last_work = Steady::now();
+      continue;
+    }
+    const auto before = Steady::now();
+    if (before - last_work < idle_spin && before >= no_spin_until) {
+      sched_yield();
+      const auto after = Steady::now();
+      if (after - before > kBusyYield) no_spin_until = after + kSpinBackoff;
+      continue;
+    }
+    io.run_one();
+    last_work = Steady::now();
+  }
+}
+
 }  // namespace
 
 RemotingEndpoint::RemotingEndpoint(EndpointOptions options, common::Clock& clock)
@@ -48,7 +85,7 @@ void RemotingEndpoint::start_io() {
     threads_.emplace_back([this, i] {
       const std::string name = (options_.name + "-io" + std::to_string(i)).substr(0, 15);
       pthread_setname_np(pthread_self(), name.c_str());
-      ios_[i]->run();
+      run_io(*ios_[i], options_.idle_spin);
     });
   }
   scan_timer_ = std::make_unique<asio::steady_timer>(*ios_[0]);

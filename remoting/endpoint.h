@@ -34,6 +34,11 @@ struct EndpointOptions {
   // invoke_sync polls for its response this many times (a CPU pause each, ~10-40 ns) before it
   // sleeps; 0 disables spinning.
   uint32_t sync_spin_iterations = 2000;
+  // After the last handler ran, an I/O thread keeps polling its sockets (yielding the CPU between
+  // polls) this long before it blocks, like Aeron's backoff idle strategy: a message that arrives
+  // meanwhile is read without a wake-up. It backs off while the CPU is wanted by other threads.
+  // Zero: block at once.
+  common::Duration idle_spin{0};
 };
 
 class RemotingEndpoint : public ConnectionHandler {

@@ -119,6 +119,7 @@ Status DLedgerCommitLog::start() {
   to.bind_address = options_.bind_address;
   to.port = options_.port;
   to.peers = options_.peers;
+  to.idle_spin = options_.idle_spin;
   transport_ = std::make_unique<dledger::net::RemotingTransport>(to, clock_);
   if (Status st = transport_->start(); !st.is_ok()) {
     common::logger("broker")->critical("DLedger transport cannot start: {}", st.to_string());

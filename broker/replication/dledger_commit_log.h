@@ -46,6 +46,8 @@ struct DLedgerOptions {
   // Async flush: the entry log is synced this often by a background thread (RocketMQ's
   // flushIntervalCommitLog), which bounds what a crash of a majority can take back.
   std::chrono::milliseconds async_flush_interval{500};
+  // The node thread polls this long before it sleeps (raftIdleSpinMicros; 0: never).
+  common::Duration idle_spin{0};
   // Synced entry-log bytes kept in the page cache behind the end (commitLogCacheWindow; 0: all).
   uint64_t cache_window = 0;
   dledger::NodeId preferred_leader;

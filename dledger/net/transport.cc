@@ -14,6 +14,7 @@ remoting::ServerOptions server_options(const RemotingTransportOptions& o) {
   so.port = o.port;
   so.endpoint.name = "dledger";
   so.endpoint.io_threads = o.io_threads;
+  so.endpoint.idle_spin = o.idle_spin;
   so.endpoint.idle_timeout = std::chrono::seconds(0);  // peers keep their links
   return so;
 }

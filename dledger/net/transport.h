@@ -35,6 +35,7 @@ struct RemotingTransportOptions {
   uint16_t port = 0;                    // the DLedger port (0: pick one; see port())
   std::map<NodeId, std::string> peers;  // id -> "host:port" (this node may be listed too)
   size_t io_threads = 1;                // 1: the node can share the thread (receiver_context())
+  common::Duration idle_spin{0};        // remoting::EndpointOptions::idle_spin of its I/O threads
   // A peer we send to but have not heard from for this long gets a fresh connection (at most
   // once per this period): after a partition heals, a connection whose packets were dropped
   // would otherwise wait out TCP's retransmission back-off (seconds) before it carries again.

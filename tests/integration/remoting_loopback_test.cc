@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <future>
 #include <latch>
 #include <mutex>
@@ -267,6 +268,48 @@ TEST(SharedIoServerTest, ConnectionsLiveOnTheOwnersThreadAndStopClosesThem) {
   guard.reset();
   owner_io.stop();
   owner.join();
+}
+
+// An endpoint whose I/O thread polls before it sleeps (EndpointOptions::idle_spin, the broker's
+// raftIdleSpinMicros) serves as usual, goes to sleep once idle (it does not burn a core), and
+// stops.
+TEST(IdleSpinTest, SpinningServerServesThenSleepsAndStops) {
+  ServerOptions so;
+  so.bind_address = "127.0.0.1";
+  so.endpoint.name = "spin-srv";
+  so.endpoint.io_threads = 1;
+  so.endpoint.idle_spin = std::chrono::microseconds(200);
+  Server server(so, common::SteadyClock::instance());
+  server.registry().register_processor(
+      kEcho,
+      std::make_shared<FunctionProcessor>(
+          [](const RequestContext&, RemotingCommand& req) -> std::optional<RemotingCommand> {
+            auto resp = RemotingCommand::response_to(req, ResponseCode::kSuccess);
+            resp.body = std::move(req.body);
+            return resp;
+          }),
+      std::make_shared<common::InlineExecutor>());
+  ASSERT_TRUE(server.start().is_ok());
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  Client client(ClientOptions{}, common::SteadyClock::instance());
+  client.start();
+  for (int i = 0; i < 200; ++i) {
+    auto resp = client.invoke_sync(address, echo_request("spin " + std::to_string(i)), 3s);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    ASSERT_EQ(resp->body.str(), "spin " + std::to_string(i));
+  }
+  // Idle for 300 ms: a thread that kept polling would use about as much CPU.
+  auto cpu_now = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  };
+  std::this_thread::sleep_for(20ms);
+  const auto cpu0 = cpu_now();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LT(cpu_now() - cpu0, 100ms);
+  client.stop();
+  server.stop();
 }
 
 TEST_F(LoopbackTest, OnewayGetsNoResponse) {
