@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cassert>
 #include <charconv>
 #include <climits>
+#include <cstring>
 
 namespace rmq::store {
 
@@ -80,10 +82,28 @@ common::Status check_record_size(size_t size, size_t max_message_size) {
   return common::Status::ok();
 }
 
-void put_host(common::Buffer& b, const HostAddress& h) {
-  b.put_bytes(h.ip.data(), h.v6 ? 16 : 4);
-  b.put_i32(h.port);
-}
+// Writes big-endian fields into space reserved for them.
+class RecordWriter {
+ public:
+  explicit RecordWriter(uint8_t* p) : p_(p) {}
+  template <typename T>
+  void put(T v) {
+    common::store_be<T>(p_, v);
+    p_ += sizeof(T);
+  }
+  void put_bytes(const void* data, size_t n) {
+    if (n != 0) std::memcpy(p_, data, n);
+    p_ += n;
+  }
+  void put_host(const HostAddress& h) {
+    put_bytes(h.ip.data(), h.v6 ? 16 : 4);
+    put<int32_t>(h.port);
+  }
+  const uint8_t* position() const { return p_; }
+
+ private:
+  uint8_t* p_;
+};
 
 int32_t host_sys_flag(int32_t sys_flag, const HostAddress& born, const HostAddress& store) {
   sys_flag &= ~(sysflag::kBornHostV6 | sysflag::kStoreHostV6);
@@ -95,31 +115,33 @@ int32_t host_sys_flag(int32_t sys_flag, const HostAddress& born, const HostAddre
 // Appends one record (append-time fields zero) and records its size and STORETIMESTAMP position.
 // REQUIRES: fields validated and record_size(f) checked.
 void append_record(const RecordFields& f, EncodedMessages* out) {
-  common::Buffer& b = out->bytes;
   const size_t size = record_size(f);
-  const size_t start = b.size();
-  b.reserve(start + size);
-  b.put_i32(static_cast<int32_t>(size));
-  b.put_i32(kMessageMagicV1);
-  b.put_u32(common::crc32(f.body) & 0x7FFFFFFFu);
-  b.put_i32(f.queue_id);
-  b.put_i32(f.flag);
-  b.put_i64(0);  // QUEUEOFFSET, stamped at append
-  b.put_i64(0);  // PHYSICALOFFSET, stamped at append
-  b.put_i32(host_sys_flag(f.sys_flag, *f.born_host, *f.store_host));
-  b.put_i64(f.born_timestamp);
-  put_host(b, *f.born_host);
-  const size_t store_ts_pos = b.size() - start;
-  b.put_i64(0);  // STORETIMESTAMP, stamped at append
-  put_host(b, *f.store_host);
-  b.put_i32(f.reconsume_times);
-  b.put_i64(f.prepared_transaction_offset);
-  b.put_i32(static_cast<int32_t>(f.body.size()));
-  b.put_bytes(f.body);
-  b.put_u8(static_cast<uint8_t>(f.topic.size()));
-  b.put_string(f.topic);
-  b.put_i16(static_cast<int16_t>(f.properties.size()));
-  b.put_string(f.properties);
+  const size_t start = out->bytes.size();
+  out->bytes.resize(start + size);
+  auto* const record = reinterpret_cast<uint8_t*>(out->bytes.data()) + start;
+  RecordWriter w(record);
+  w.put<int32_t>(static_cast<int32_t>(size));
+  w.put<int32_t>(kMessageMagicV1);
+  w.put<uint32_t>(common::crc32(f.body) & 0x7FFFFFFFu);
+  w.put<int32_t>(f.queue_id);
+  w.put<int32_t>(f.flag);
+  w.put<int64_t>(0);  // QUEUEOFFSET, stamped at append
+  w.put<int64_t>(0);  // PHYSICALOFFSET, stamped at append
+  w.put<int32_t>(host_sys_flag(f.sys_flag, *f.born_host, *f.store_host));
+  w.put<int64_t>(f.born_timestamp);
+  w.put_host(*f.born_host);
+  const auto store_ts_pos = static_cast<size_t>(w.position() - record);
+  w.put<int64_t>(0);  // STORETIMESTAMP, stamped at append
+  w.put_host(*f.store_host);
+  w.put<int32_t>(f.reconsume_times);
+  w.put<int64_t>(f.prepared_transaction_offset);
+  w.put<int32_t>(static_cast<int32_t>(f.body.size()));
+  w.put_bytes(f.body.data(), f.body.size());
+  w.put<uint8_t>(static_cast<uint8_t>(f.topic.size()));
+  w.put_bytes(f.topic.data(), f.topic.size());
+  w.put<int16_t>(static_cast<int16_t>(f.properties.size()));
+  w.put_bytes(f.properties.data(), f.properties.size());
+  assert(static_cast<size_t>(w.position() - record) == size);
   out->record_sizes.push_back(static_cast<uint32_t>(size));
   out->store_ts_pos.push_back(static_cast<uint32_t>(store_ts_pos));
 }
@@ -471,10 +493,11 @@ void append_property(std::string& s, std::string_view key, std::string_view valu
 int64_t tags_hash_code(std::string_view tags) { return common::java_string_hash(tags); }
 
 std::string make_msg_id(const HostAddress& store_host, int64_t physical_offset) {
-  common::Buffer b(28);
-  put_host(b, store_host);
-  b.put_i64(physical_offset);
-  return common::to_hex_upper(b.view());
+  uint8_t raw[28];
+  RecordWriter w(raw);
+  w.put_host(store_host);
+  w.put<int64_t>(physical_offset);
+  return common::to_hex_upper(common::ByteView(raw, static_cast<size_t>(w.position() - raw)));
 }
 
 std::optional<std::pair<HostAddress, int64_t>> parse_msg_id(std::string_view msg_id) {

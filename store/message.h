@@ -80,10 +80,13 @@ struct MessageInput {
 struct EncodedMessages {
   std::string topic;
   int32_t queue_id = 0;
-  common::Buffer bytes;                // records back to back
+  // Records back to back. A string so that DLedger mode moves it into the Raft entry as is.
+  std::string bytes;
   std::vector<uint32_t> record_sizes;  // one per record
   std::vector<uint32_t> store_ts_pos;  // offset of STORETIMESTAMP within each record
   size_t count() const { return record_sizes.size(); }
+  uint8_t* data() { return reinterpret_cast<uint8_t*>(bytes.data()); }
+  common::ByteView view() const { return common::as_bytes(bytes); }
 };
 
 // Encodes one message. InvalidArgument (MESSAGE_ILLEGAL) for a bad topic, properties over 32767

@@ -269,13 +269,12 @@ void DLedgerCommitLog::append(store::EncodedMessages msgs, store::AppendCallback
   std::lock_guard lock(append_mu_);  // queue offsets in the same order as the log
   const int64_t first_qo = queue_offsets_.assign(msgs.topic, msgs.queue_id, count);
   const int64_t store_ts = clock_.wall_ms();
-  uint8_t* p = msgs.bytes.data();
+  uint8_t* p = msgs.data();
   for (uint32_t i = 0; i < count; ++i) {
     store::stamp_record(p, first_qo + i, /*physical_offset=*/0, store_ts, msgs.store_ts_pos[i]);
     p += msgs.record_sizes[i];
   }
-  auto data = std::make_shared<std::string>(reinterpret_cast<const char*>(msgs.bytes.data()),
-                                            msgs.bytes.size());
+  auto data = std::make_shared<std::string>(std::move(msgs.bytes));  // no copy of the records
   if (options_.test_only_ack_before_commit) {  // TEST ONLY: ack at the leader's local write
     auto early = std::make_shared<EarlyAck>();
     early->done = std::move(done);

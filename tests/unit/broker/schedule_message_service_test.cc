@@ -239,8 +239,8 @@ TEST_F(ScheduleStoreTest, DelayRequestBuilderClampsUnknownLevels) {
   auto m = make_message(std::string(kScheduleTopicName), 7, body);
   auto enc = store::encode_message(m, 1 << 20);
   ASSERT_TRUE(enc.ok());
-  store::stamp_record(enc->bytes.data(), 0, 0, 5'000'000, enc->store_ts_pos[0]);
-  auto view = store::decode_message(enc->bytes.view(), true);
+  store::stamp_record(enc->data(), 0, 0, 5'000'000, enc->store_ts_pos[0]);
+  auto view = store::decode_message(enc->view(), true);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(build(*view).tags_code, 5'005'000);
 }

@@ -90,7 +90,7 @@ TEST(BatchBody, TheBrokerDecoderReadsItBack) {
   ASSERT_TRUE(enc.ok()) << enc.status().to_string();
   ASSERT_EQ(enc->count(), msgs.size());
   auto stored = decode_stored_messages(
-      enc->bytes.view(), {DecodeOptions::Body::kAsStored, DecodeOptions::Crc::kCheck});
+      enc->view(), {DecodeOptions::Body::kAsStored, DecodeOptions::Crc::kCheck});
   ASSERT_TRUE(stored.ok()) << stored.status().to_string();
   ASSERT_EQ(stored->size(), msgs.size());
   for (size_t i = 0; i < msgs.size(); ++i) {

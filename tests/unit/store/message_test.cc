@@ -82,7 +82,7 @@ std::vector<uint8_t> encode_stamped(const MessageInput& in, int64_t queue_offset
   EXPECT_TRUE(enc.ok()) << enc.status();
   if (!enc.ok()) return {};
   EXPECT_EQ(enc->count(), 1u);
-  std::vector<uint8_t> rec = enc->bytes.vec();
+  std::vector<uint8_t> rec(enc->bytes.begin(), enc->bytes.end());
   stamp_record(rec.data(), queue_offset, phys, store_ts, enc->store_ts_pos[0]);
   return rec;
 }
@@ -98,7 +98,7 @@ TEST(MessageTest, GoldenRecordByteForByte) {
   ASSERT_EQ(enc->count(), 1u);
   EXPECT_EQ(enc->record_sizes[0], 126u);
   EXPECT_EQ(enc->store_ts_pos[0], 56u);
-  std::vector<uint8_t> rec = enc->bytes.vec();
+  std::vector<uint8_t> rec(enc->bytes.begin(), enc->bytes.end());
   stamp_record(rec.data(), 5, 4096, 1700000000123, enc->store_ts_pos[0]);
   EXPECT_EQ(common::to_hex_upper(view(rec)), kGoldenHex);
 }
@@ -142,7 +142,7 @@ TEST(MessageTest, RoundTripIpv6HostsAndAllFields) {
   ASSERT_TRUE(enc.ok());
   EXPECT_EQ(enc->record_sizes[0], 126u + 24u);
   EXPECT_EQ(enc->store_ts_pos[0], 68u);
-  std::vector<uint8_t> rec = enc->bytes.vec();
+  std::vector<uint8_t> rec(enc->bytes.begin(), enc->bytes.end());
   stamp_record(rec.data(), 9, 1 << 20, 42, enc->store_ts_pos[0]);
   auto m = decode_message(view(rec), true);
   ASSERT_TRUE(m.ok()) << m.status();
@@ -165,7 +165,7 @@ TEST(MessageTest, RoundTripIpv6HostsAndAllFields) {
   auto mixed = encode_message(s.in, kMax);
   ASSERT_TRUE(mixed.ok());
   EXPECT_EQ(mixed->store_ts_pos[0], 68u);
-  auto m2 = decode_message(mixed->bytes.view(), true);
+  auto m2 = decode_message(mixed->view(), true);
   ASSERT_TRUE(m2.ok()) << m2.status();
   EXPECT_EQ(m2->sys_flag & (sysflag::kBornHostV6 | sysflag::kStoreHostV6), sysflag::kBornHostV6);
   EXPECT_EQ(m2->store_host, s.in.store_host);
@@ -186,7 +186,7 @@ TEST(MessageTest, EmptyBodyAndProperties) {
   auto enc = encode_message(s.in, kMax);
   ASSERT_TRUE(enc.ok());
   EXPECT_EQ(enc->record_sizes[0], 91u + 9u);
-  auto m = decode_message(enc->bytes.view(), true);
+  auto m = decode_message(enc->view(), true);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_TRUE(m->body.empty());
   EXPECT_TRUE(m->properties.empty());
@@ -376,7 +376,7 @@ TEST(MessageTest, BatchOfThreeWithMergedProperties) {
       {2, "", kv("TAGS=own;WAIT=true;")},
       {3, "three", kv("TAGS=common;WAIT=true;")},
   };
-  std::vector<uint8_t> bytes = enc->bytes.vec();
+  std::vector<uint8_t> bytes(enc->bytes.begin(), enc->bytes.end());
   size_t pos = 0;
   for (size_t i = 0; i < 3; ++i) {
     stamp_record(bytes.data() + pos, static_cast<int64_t>(10 + i), static_cast<int64_t>(pos), 99,
@@ -651,7 +651,7 @@ TEST(MessageEncodeNormalization, PropertiesAlwaysEndWithTheirSeparator) {
       "a";  // a client that leaves out the trailing \x02
   auto enc = encode_message(m, 1 << 20);
   ASSERT_TRUE(enc.ok());
-  auto view = decode_message(enc->bytes.view(), true);
+  auto view = decode_message(enc->view(), true);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->properties, std::string_view("TAGS\x01"
                                                "a\x02"));
