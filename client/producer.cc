@@ -191,19 +191,22 @@ RemotingCommand Producer::build(const Outgoing& out, int32_t queue_id) const {
                                                 : remoting::RequestCode::kSendMessageV2);
   // The binary header (RocketMQ's ROCKETMQ serialize type): cheaper to write and parse than JSON.
   req.serialize_type = remoting::SerializeType::kRocketmq;
-  req.ext_fields.set("a", options_.group);
-  req.ext_fields.set("b", out.topic);
-  req.ext_fields.set("c", "TBW102");
-  req.ext_fields.set("d", 4);
-  req.ext_fields.set("e", queue_id);
-  req.ext_fields.set("f", 0);
-  req.ext_fields.set("g", clock_.wall_ms());
-  req.ext_fields.set("h", 0);
-  req.ext_fields.set("i", out.properties);
-  req.ext_fields.set("j", 0);
-  req.ext_fields.set("k", "false");
-  req.ext_fields.set("l", 16);
-  if (out.batch) req.ext_fields.set("m", "true");
+  // A fresh header: append without looking for an existing key.
+  auto& f = req.ext_fields;
+  f.reserve(13);
+  f.append("a", options_.group);
+  f.append("b", out.topic);
+  f.append("c", "TBW102");
+  f.append("d", "4");
+  f.append("e", std::to_string(queue_id));
+  f.append("f", "0");
+  f.append("g", std::to_string(clock_.wall_ms()));
+  f.append("h", "0");
+  f.append("i", out.properties);
+  f.append("j", "0");
+  f.append("k", "false");
+  f.append("l", "16");
+  if (out.batch) f.append("m", "true");
   req.body = common::Buffer(out.body);
   return req;
 }
