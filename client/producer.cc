@@ -352,7 +352,12 @@ Result<SendResult> Producer::send_sync(const Message& msg, const Outgoing& out,
       return res;
     }
     errors += (errors.empty() ? "" : "; ") + std::string(res.status().message());
-    if (!retry) break;
+    if (!retry || attempt == options_.retries) {
+      // Out of attempts: the next send asks the NameServer again (the broker may have been
+      // deposed or paused; without retries the route would otherwise wait for the 30 s refresh).
+      if (refresh) routes_.mark_stale(msg.topic);
+      break;
+    }
     last_broker = q.broker_name;
     if (refresh) std::this_thread::sleep_for(std::chrono::milliseconds(50 * (attempt + 1)));
   }
@@ -424,6 +429,7 @@ void Producer::attempt_async(std::shared_ptr<Attempt> a, bool may_block) {
         }
         a->errors += (a->errors.empty() ? "" : "; ") + std::string(res.status().message());
         if (!retry || a->attempt >= options_.retries) {
+          if (refresh) routes_.mark_stale(a->msg.topic);  // as in send_sync
           a->cb(Status::unavailable("send to topic " + a->msg.topic + " failed: " + a->errors));
           return;
         }

@@ -174,7 +174,7 @@ Result<PullResult> PullConsumer::interpret(const RemotingCommand& r, const Queue
       res.status = PullStatus::kOffsetIllegal;
       break;
     default:
-      routes_.invalidate(q.topic);
+      routes_.mark_stale(q.topic);
       // A slave or follower that cannot serve the queue: the next pull asks the master.
       if (!from.master()) set_suggested_broker(q, 0);
       return Status::unavailable("pull " + describe(q) + " from " + from.addr + ": code " +

@@ -587,7 +587,7 @@ void PushConsumer::commit_offset(const PqPtr& pq) {
   if (!r.ok()) {
     routes_.mark_unreachable(addr);
   } else if (r->code != kCodeSuccess) {
-    routes_.invalidate(pq->mq.topic);  // e.g. a deposed leader: ask the NameServer again
+    routes_.mark_stale(pq->mq.topic);  // e.g. a deposed leader: ask the NameServer again
   }
   if (!r.ok() || r->code != kCodeSuccess) {
     log()->warn(

@@ -1,5 +1,6 @@
 #include "client/route.h"
 
+#include "common/logging.h"
 #include "remoting/protocol/route_data.h"
 #include "remoting/request_code.h"
 
@@ -153,13 +154,20 @@ std::shared_ptr<const TopicRoute> RouteCache::cached(const std::string& topic, b
     if (stale != nullptr) *stale = true;
     return nullptr;
   }
-  if (stale != nullptr) *stale = clock_.now() - it->second->fetched >= max_age_;
+  if (stale != nullptr) {
+    *stale = clock_.now() - it->second->fetched >= max_age_ || stale_.contains(topic);
+  }
   return it->second;
 }
 
 void RouteCache::invalidate(const std::string& topic) {
   std::lock_guard lock(mu_);
   routes_.erase(topic);
+}
+
+void RouteCache::mark_stale(const std::string& topic) {
+  std::lock_guard lock(mu_);
+  if (routes_.contains(topic)) stale_.insert(topic);
 }
 
 Result<remoting::RemotingCommand> RouteCache::invoke_group(
@@ -208,7 +216,8 @@ Result<std::shared_ptr<const TopicRoute>> RouteCache::get(const std::string& top
   {
     std::lock_guard lock(mu_);
     auto it = routes_.find(topic);
-    if (!refresh && it != routes_.end() && clock_.now() - it->second->fetched < max_age_) {
+    if (!refresh && it != routes_.end() && clock_.now() - it->second->fetched < max_age_ &&
+        !stale_.contains(topic)) {
       return it->second;
     }
     start = next_ns_;
@@ -240,8 +249,26 @@ Result<std::shared_ptr<const TopicRoute>> RouteCache::get(const std::string& top
     auto shared = std::make_shared<const TopicRoute>(std::move(route).value());
     std::lock_guard lock(mu_);
     routes_[topic] = shared;
+    stale_.erase(topic);
     next_ns_ = (start + k) % namesrvs_.size();
     return shared;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = routes_.find(topic); it != routes_.end()) {
+      common::logger("client")->warn(
+          "no NameServer answered for topic {} ({}); using its route "
+          "from before",
+          topic, errors);
+      // Keep it for kNamesrvRetryAfter before asking again, so that every send does not wait for
+      // the NameServers' timeouts first.
+      auto kept = std::make_shared<TopicRoute>(*it->second);
+      kept->fetched = clock_.now() - (max_age_ - std::min(max_age_, kNamesrvRetryAfter));
+      std::shared_ptr<const TopicRoute> shared = std::move(kept);
+      routes_[topic] = shared;
+      stale_.erase(topic);
+      return shared;
+    }
   }
   return Status::unavailable("no NameServer answered for topic " + topic + ": " + errors);
 }

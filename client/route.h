@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,13 +74,18 @@ class RouteCache {
   RouteCache(remoting::Client& client, std::string namesrv_list, common::Clock& clock,
              common::Duration max_age = std::chrono::seconds(30),
              common::Duration unreachable_for = std::chrono::seconds(10));
-  // The cached route, fetched when absent, stale, or `refresh`.
+  // The cached route, fetched when absent, stale, or `refresh`. When no NameServer answers, a
+  // cached route is still returned (RocketMQ keeps its route table): the brokers may be fine.
   common::Result<std::shared_ptr<const TopicRoute>> get(const std::string& topic,
                                                         bool refresh = false);
   // The cached route without asking a NameServer (null when none); *stale (if given) tells
   // whether it is older than `max_age`. For callers that must not block (I/O threads).
   std::shared_ptr<const TopicRoute> cached(const std::string& topic, bool* stale = nullptr);
   void invalidate(const std::string& topic);
+  // After no NameServer answered, a kept route is used this long before they are asked again.
+  static constexpr common::Duration kNamesrvRetryAfter = std::chrono::seconds(1);
+  // The next get() asks a NameServer again, keeping the route meanwhile (and if none answers).
+  void mark_stale(const std::string& topic);
   const std::vector<std::string>& namesrvs() const { return namesrvs_; }
 
   // A request to `addr` failed at the transport level (refused, closed, timed out): reads avoid it
@@ -113,7 +119,8 @@ class RouteCache {
   common::Duration unreachable_for_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const TopicRoute>> routes_;  // GUARDED_BY(mu_)
-  size_t next_ns_ = 0;                                               // GUARDED_BY(mu_)
+  std::set<std::string> stale_;  // GUARDED_BY(mu_): topics whose route must be fetched again
+  size_t next_ns_ = 0;           // GUARDED_BY(mu_)
   std::map<std::string, common::TimePoint> unreachable_;  // GUARDED_BY(mu_): addr -> until
 };
 

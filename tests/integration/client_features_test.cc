@@ -3,9 +3,11 @@
 // msgIds, consecutive offsets, tag filter, offsets committed and fetched, illegal offsets, long
 // polling); latency fault avoidance across two broker groups (a killed group is skipped after one
 // failure, while without it every other send needs a retry); async sends chained from callbacks
-// across route refreshes; and `raftmq bench` in consume mode and with --batch / --queues.
+// across route refreshes; `raftmq bench` in consume mode and with --batch / --queues; and routes
+// when a leader or the NameServer stops answering (ClientRouteTest).
 #include "client/producer.h"
 #include "client/pull_consumer.h"
+#include "client/route.h"
 #include "common/clock.h"
 #include "tests/testutil/cluster.h"
 #include "tests/testutil/cluster_fixture.h"
@@ -568,6 +570,82 @@ TEST(ClientFaultAvoidanceTest, SkipsABrokerGroupThatFailed) {
   without.shutdown();
   (void)b->stop_all();
   (void)a->stop_all();
+}
+
+// Routes when a broker or the NameServer stops answering: a three-node group and its NameServer.
+class ClientRouteTest : public testutil::ClusterFixture<ClientRouteTest> {
+ protected:
+  void TearDown() override {
+    // Never leave a stopped process behind for the fixture's shutdown.
+    if (cluster_ == nullptr) return;
+    for (int i = 0; i < cluster_->size(); ++i) {
+      if (cluster_->running(i)) ::kill(cluster_->pid(i), SIGCONT);
+    }
+    ::kill(cluster_->namesrv_pid(), SIGCONT);
+    ClusterFixture::TearDown();
+  }
+};
+
+// A producer without retries whose send to a paused leader timed out asks the NameServer again
+// for the next send, so it finds the new leader within seconds instead of after the 30 s route
+// refresh (jepsen's pause-leader: the first acknowledgement came 3.2 or 6.3 s after the pause).
+TEST_F(ClientRouteTest, AFailedSendWithoutRetriesSendsTheNextToTheNewLeader) {
+  const std::string topic = "RouteAfterPause";
+  ASSERT_TRUE(cluster_->create_topic(topic, 4).is_ok());
+  ProducerOptions po;
+  po.namesrv = cluster_->namesrv_addr();
+  po.retries = 0;
+  po.timeout = 1s;
+  Producer producer(po, common::SteadyClock::instance());
+  producer.start();
+  Message m;
+  m.topic = topic;
+  m.body = "before the pause";
+  auto first = producer.send(m);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  const std::string paused_addr = first->broker_addr;
+  int paused = -1;
+  for (int i = 0; i < cluster_->size(); ++i) {
+    if (cluster_->broker_addr(i) == paused_addr) paused = i;
+  }
+  ASSERT_GE(paused, 0) << paused_addr;
+  ASSERT_TRUE(testutil::pause_process(cluster_->pid(paused)));
+
+  m.body = "during the pause";
+  EXPECT_FALSE(producer.send(m).ok());  // to the paused leader: times out
+  std::optional<SendResult> sent;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;  // well under the 30 s refresh
+  while (!sent && std::chrono::steady_clock::now() < deadline) {
+    auto r = producer.send(m);
+    if (r.ok()) sent = *r;
+  }
+  ::kill(cluster_->pid(paused), SIGCONT);
+  ASSERT_TRUE(sent.has_value()) << "no send reached the new leader within 15 s";
+  EXPECT_NE(sent->broker_addr, paused_addr);
+  producer.shutdown();
+}
+
+// With every NameServer silent, a route whose age ran out is still used (RocketMQ keeps its
+// route table): the brokers may be fine. The NameServer is asked again a second later.
+TEST_F(ClientRouteTest, ARouteIsKeptWhenNoNameServerAnswers) {
+  const std::string topic = "RouteWithoutNamesrv";
+  ASSERT_TRUE(cluster_->create_topic(topic, 4).is_ok());
+  remoting::Client client(remoting::ClientOptions{}, common::SteadyClock::instance());
+  client.start();
+  RouteCache routes(client, cluster_->namesrv_addr(), common::SteadyClock::instance(),
+                    /*max_age=*/50ms);
+  auto fresh = routes.get(topic);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().to_string();
+  ASSERT_FALSE(fresh.value()->brokers.empty());
+
+  ASSERT_TRUE(testutil::pause_process(cluster_->namesrv_pid()));
+  std::this_thread::sleep_for(100ms);  // the route is now older than max_age
+  auto kept = routes.get(topic);       // the NameServer times out, the route stays
+  ASSERT_TRUE(kept.ok()) << kept.status().to_string();
+  EXPECT_EQ(kept.value()->brokers.size(), fresh.value()->brokers.size());
+  EXPECT_FALSE(routes.get("NeverCreated").ok());  // no route to keep: the error
+  ::kill(cluster_->namesrv_pid(), SIGCONT);
+  client.stop();
 }
 
 }  // namespace

@@ -27,13 +27,6 @@
 namespace rmq {
 namespace {
 
-// The state letter of /proc/<pid>/stat ('T' once SIGSTOP has stopped the process), '?' if unknown.
-char process_state(pid_t pid) {
-  const std::string stat = testutil::read_file("/proc/" + std::to_string(pid) + "/stat");
-  const size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
-}
-
 using namespace std::chrono_literals;
 using common::Json;
 using remoting::RemotingCommand;
@@ -196,7 +189,8 @@ TEST_F(HaTest, SyncMasterWithoutSlaveAnswersSlaveNotAvailableButStores) {
   // syncFlushTimeout (3 s here); the message is stored all the same.
   ASSERT_EQ(::kill(cluster_->pid(1), SIGSTOP), 0);
   // kill() returns before every thread has stopped: a running HA thread could still ack.
-  ASSERT_TRUE(testutil::eventually([&] { return process_state(cluster_->pid(1)) == 'T'; }, 5s));
+  ASSERT_TRUE(
+      testutil::eventually([&] { return testutil::process_state(cluster_->pid(1)) == 'T'; }, 5s));
   const auto t0 = std::chrono::steady_clock::now();
   const SendResult timed_out = send(master(), "paused", 3);
   EXPECT_EQ(timed_out.code, 12) << timed_out.remark;
@@ -224,7 +218,8 @@ TEST_F(HaTest, AsyncMasterAcksAtOnceAndReportsTheLagItMayLose) {
   // A paused slave: its connection stays up, its acknowledged offset does not move.
   ASSERT_EQ(::kill(cluster_->pid(1), SIGSTOP), 0);
   // kill() returns before every thread has stopped: a running HA thread could still ack.
-  ASSERT_TRUE(testutil::eventually([&] { return process_state(cluster_->pid(1)) == 'T'; }, 5s));
+  ASSERT_TRUE(
+      testutil::eventually([&] { return testutil::process_state(cluster_->pid(1)) == 'T'; }, 5s));
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 300; ++i) {
     const SendResult s = send(master(), std::string(500, 'a') + std::to_string(i), i % kQueues);
@@ -275,7 +270,8 @@ TEST_F(HaTest, SlaveHoldingBytesTheMasterLostIsTruncatedToTheMaster) {
   // The slave sleeps; the master dies and comes back without its last 300 messages (an unclean
   // restart that lost a tail: here the tail is zeroed on disk).
   ASSERT_EQ(::kill(cluster_->pid(1), SIGSTOP), 0);
-  ASSERT_TRUE(testutil::eventually([&] { return process_state(cluster_->pid(1)) == 'T'; }, 5s));
+  ASSERT_TRUE(
+      testutil::eventually([&] { return testutil::process_state(cluster_->pid(1)) == 'T'; }, 5s));
   cluster_->kill9(0);
   const int64_t cut = sent[1200].phys();
   {

@@ -65,6 +65,7 @@ class LocalCluster {
   std::filesystem::path store_dir(int i) const;
   bool running(int i) const { return nodes_.at(i).pid > 0; }
   pid_t pid(int i) const { return nodes_.at(i).pid; }  // -1 when not running
+  pid_t namesrv_pid() const { return namesrv_pid_; }
   // Classic mode: "127.0.0.1:<haListenPort>" of the master (node 0).
   std::string ha_addr(int i) const;
   // For failure messages: the tails of node i's stdout/stderr and log (or of the namesrv's output

@@ -127,6 +127,22 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+char process_state(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
+}
+
+bool pause_process(pid_t pid) {
+  if (::kill(pid, SIGSTOP) != 0) return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (process_state(pid) != 'T') {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 std::string read_tail(const std::string& path, size_t max_bytes) {
   std::string s = read_file(path);
   if (s.size() > max_bytes) s = "...\n" + s.substr(s.size() - max_bytes);

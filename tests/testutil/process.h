@@ -50,4 +50,10 @@ std::string read_file(const std::string& path);
 // The file's last `max_bytes` bytes, after "...\n" when it is longer.
 std::string read_tail(const std::string& path, size_t max_bytes);
 
+// The state letter of /proc/<pid>/stat ('T' once SIGSTOP has stopped the process), '?' if unknown.
+char process_state(pid_t pid);
+// SIGSTOP, then waits until every thread has stopped (kill() returns before): false if it did not
+// within 5 s.
+bool pause_process(pid_t pid);
+
 }  // namespace rmq::testutil
