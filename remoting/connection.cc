@@ -2,7 +2,10 @@
 
 #include "common/logging.h"
 
+#include <cerrno>
 #include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -43,6 +46,7 @@ Connection::Connection(tcp::socket socket, ConnectionHandler& handler,
   connected_ = true;
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  set_user_timeout();
   touch();
 }
 
@@ -108,11 +112,22 @@ void Connection::connect(common::Duration timeout) {
   });
 }
 
+void Connection::set_user_timeout() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.tcp_user_timeout);
+  if (ms.count() <= 0) return;
+  const auto value = static_cast<unsigned int>(ms.count());
+  if (::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &value, sizeof(value)) !=
+      0) {
+    common::logger("remoting")->warn("TCP_USER_TIMEOUT on {}: {}", remote_, std::strerror(errno));
+  }
+}
+
 void Connection::on_connected() {
   if (closed_.load()) return;
   if (connect_timer_) connect_timer_->cancel();
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  set_user_timeout();
   touch();
   bool have_pending = false;
   {

@@ -35,6 +35,10 @@ class ConnectionHandler {
 struct ConnectionOptions {
   size_t max_frame_size = kDefaultMaxFrameSize;
   size_t read_chunk = 64 * 1024;
+  // Non-zero: TCP_USER_TIMEOUT. Data the peer has not acknowledged for this long aborts the
+  // connection (the next send opens a fresh one) instead of waiting behind TCP's retransmission
+  // back-off, which after a partition heals can hold a connection silent for seconds.
+  common::Duration tcp_user_timeout{0};
 };
 
 // While a WriteBatch lives on a thread, Connection::send() calls from that thread queue their
@@ -103,6 +107,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_read(size_t n);
   void on_connected();
   void touch();
+  void set_user_timeout();  // ConnectionOptions::tcp_user_timeout
   void close_on_io(const common::Status& reason);
 
   boost::asio::io_context& io_;

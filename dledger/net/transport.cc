@@ -25,6 +25,11 @@ remoting::ClientOptions client_options() {
   co.endpoint.io_threads = 1;
   co.endpoint.idle_timeout = std::chrono::seconds(0);
   co.connect_timeout = std::chrono::seconds(1);
+  // A link whose data went unacknowledged for 2 s (a partition) is aborted and opened afresh by
+  // the next send, instead of staying in TCP's retransmission back-off after the partition heals:
+  // jepsen saw a follower's link to the other follower stuck that way, so that after the leader
+  // was paused their pre-votes took 3 s to get through.
+  co.endpoint.connection.tcp_user_timeout = std::chrono::seconds(2);
   return co;
 }
 

@@ -19,6 +19,7 @@
 #include <latch>
 #include <mutex>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <set>
 #include <sys/socket.h>
 #include <thread>
@@ -310,6 +311,30 @@ TEST(IdleSpinTest, SpinningServerServesThenSleepsAndStops) {
   EXPECT_LT(cpu_now() - cpu0, 100ms);
   client.stop();
   server.stop();
+}
+
+// ConnectionOptions::tcp_user_timeout reaches the socket of a client connection (the DLedger
+// transport's peer links use it so that a link stuck after a partition is replaced).
+TEST_F(LoopbackTest, UserTimeoutIsSetOnClientSockets) {
+  ClientOptions co;
+  co.endpoint.connection.tcp_user_timeout = 1500ms;
+  Client client(co, common::SteadyClock::instance());
+  client.start();
+  ASSERT_TRUE(client.invoke_sync(address_, echo_request("hello"), 3s).ok());
+  // Find this process's socket connected to the server's port and read the option back.
+  const uint16_t port = server_->port();
+  unsigned int found = 0;
+  for (int fd = 3; fd < 4096 && found == 0; ++fd) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof(peer);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    if (peer.sin_family != AF_INET || ntohs(peer.sin_port) != port) continue;
+    unsigned int value = 0;
+    socklen_t vlen = sizeof(value);
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &value, &vlen) == 0) found = value;
+  }
+  EXPECT_EQ(found, 1500u);
+  client.stop();
 }
 
 TEST_F(LoopbackTest, OnewayGetsNoResponse) {
