@@ -160,11 +160,6 @@ std::shared_ptr<const TopicRoute> RouteCache::cached(const std::string& topic, b
   return it->second;
 }
 
-void RouteCache::invalidate(const std::string& topic) {
-  std::lock_guard lock(mu_);
-  routes_.erase(topic);
-}
-
 void RouteCache::mark_stale(const std::string& topic) {
   std::lock_guard lock(mu_);
   if (routes_.contains(topic)) stale_.insert(topic);

@@ -81,7 +81,6 @@ class RouteCache {
   // The cached route without asking a NameServer (null when none); *stale (if given) tells
   // whether it is older than `max_age`. For callers that must not block (I/O threads).
   std::shared_ptr<const TopicRoute> cached(const std::string& topic, bool* stale = nullptr);
-  void invalidate(const std::string& topic);
   // After no NameServer answered, a kept route is used this long before they are asked again.
   static constexpr common::Duration kNamesrvRetryAfter = std::chrono::seconds(1);
   // The next get() asks a NameServer again, keeping the route meanwhile (and if none answers).

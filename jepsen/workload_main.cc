@@ -233,7 +233,7 @@ void producer_loop(int p, client::Producer& producer, LineWriter& out) {
         res.set("code", Json::number(code));
       }
       // The leader may have moved: look the route up again before the next send.
-      producer.routes().invalidate(FLAGS_topic);
+      producer.routes().mark_stale(FLAGS_topic);
     }
     res.set("latency_ms", Json::number(ms));
     res.set("time", Json::number(wall_ms()));
@@ -297,7 +297,7 @@ void consumer_loop(int32_t queue, LineWriter& out) {
     auto route = routes.get(FLAGS_topic);
     const std::string addr = route.ok() ? (*route)->master_addr(FLAGS_broker_name) : "";
     if (addr.empty()) {
-      routes.invalidate(FLAGS_topic);
+      routes.mark_stale(FLAGS_topic);
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       continue;
     }
@@ -312,7 +312,7 @@ void consumer_loop(int32_t queue, LineWriter& out) {
       e.set("error", Json::string(std::string(r.status().message())));
       e.set("time", Json::number(wall_ms()));
       out.write(e);
-      routes.invalidate(FLAGS_topic);
+      routes.mark_stale(FLAGS_topic);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }

@@ -632,15 +632,15 @@ TEST_F(ClientRouteTest, ARouteIsKeptWhenNoNameServerAnswers) {
   ASSERT_TRUE(cluster_->create_topic(topic, 4).is_ok());
   remoting::Client client(remoting::ClientOptions{}, common::SteadyClock::instance());
   client.start();
-  RouteCache routes(client, cluster_->namesrv_addr(), common::SteadyClock::instance(),
-                    /*max_age=*/50ms);
+  common::ManualClock clock;  // route ages; the remoting client keeps real time
+  RouteCache routes(client, cluster_->namesrv_addr(), clock, /*max_age=*/50ms);
   auto fresh = routes.get(topic);
   ASSERT_TRUE(fresh.ok()) << fresh.status().to_string();
   ASSERT_FALSE(fresh.value()->brokers.empty());
 
   ASSERT_TRUE(testutil::pause_process(cluster_->namesrv_pid()));
-  std::this_thread::sleep_for(100ms);  // the route is now older than max_age
-  auto kept = routes.get(topic);       // the NameServer times out, the route stays
+  clock.advance(100ms);           // the route is now older than max_age
+  auto kept = routes.get(topic);  // the NameServer times out, the route stays
   ASSERT_TRUE(kept.ok()) << kept.status().to_string();
   EXPECT_EQ(kept.value()->brokers.size(), fresh.value()->brokers.size());
   EXPECT_FALSE(routes.get("NeverCreated").ok());  // no route to keep: the error

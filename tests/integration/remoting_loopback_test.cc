@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <future>
 #include <latch>
 #include <mutex>
@@ -49,6 +50,22 @@ RemotingCommand echo_request(std::string_view body) {
   req.ext_fields.set("topic", "TopicA");
   req.body = Buffer(body);
   return req;
+}
+
+// Registers kEcho on `server`, answering with the request's body on the I/O thread that read it;
+// `on_call` (if any) runs first.
+void register_inline_echo(Server& server, std::function<void()> on_call = {}) {
+  server.registry().register_processor(
+      kEcho,
+      std::make_shared<FunctionProcessor>(
+          [on_call = std::move(on_call)](const RequestContext&,
+                                         RemotingCommand& req) -> std::optional<RemotingCommand> {
+            if (on_call) on_call();
+            auto resp = RemotingCommand::response_to(req, ResponseCode::kSuccess);
+            resp.body = std::move(req.body);
+            return resp;
+          }),
+      std::make_shared<common::InlineExecutor>());
 }
 
 class LoopbackTest : public ::testing::Test {
@@ -230,16 +247,9 @@ TEST(SharedIoServerTest, ConnectionsLiveOnTheOwnersThreadAndStopClosesThem) {
   auto server = std::make_unique<Server>(so, common::SteadyClock::instance());
   std::atomic<int> on_owner{0};
   std::atomic<int> elsewhere{0};
-  server->registry().register_processor(
-      kEcho,
-      std::make_shared<FunctionProcessor>(
-          [&](const RequestContext&, RemotingCommand& req) -> std::optional<RemotingCommand> {
-            (std::this_thread::get_id() == owner_id ? on_owner : elsewhere).fetch_add(1);
-            auto resp = RemotingCommand::response_to(req, ResponseCode::kSuccess);
-            resp.body = std::move(req.body);
-            return resp;
-          }),
-      std::make_shared<common::InlineExecutor>());
+  register_inline_echo(*server, [&] {
+    (std::this_thread::get_id() == owner_id ? on_owner : elsewhere).fetch_add(1);
+  });
   ASSERT_TRUE(server->start().is_ok());
   const std::string address = "127.0.0.1:" + std::to_string(server->port());
 
@@ -281,15 +291,7 @@ TEST(IdleSpinTest, SpinningServerServesThenSleepsAndStops) {
   so.endpoint.io_threads = 1;
   so.endpoint.idle_spin = std::chrono::microseconds(200);
   Server server(so, common::SteadyClock::instance());
-  server.registry().register_processor(
-      kEcho,
-      std::make_shared<FunctionProcessor>(
-          [](const RequestContext&, RemotingCommand& req) -> std::optional<RemotingCommand> {
-            auto resp = RemotingCommand::response_to(req, ResponseCode::kSuccess);
-            resp.body = std::move(req.body);
-            return resp;
-          }),
-      std::make_shared<common::InlineExecutor>());
+  register_inline_echo(server);
   ASSERT_TRUE(server.start().is_ok());
   const std::string address = "127.0.0.1:" + std::to_string(server.port());
   Client client(ClientOptions{}, common::SteadyClock::instance());
